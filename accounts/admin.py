@@ -1,0 +1,81 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from accounts.models import (
+    Avatar,
+    Invitation,
+    Organization,
+    ProfileData,
+    ResetPasswordToken,
+    User,
+    UserExternalAuthentication,
+    VerificationToken,
+)
+
+
+class ProfileDataInline(admin.StackedInline):
+    model = ProfileData
+    can_delete = False
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = (
+        "email",
+        "organization",
+        "email_verified",
+        "is_active",
+        "is_staff",
+        "date_joined",
+    )
+    list_filter = ("is_active", "is_staff", "email_verified", "groups")
+    search_fields = ("email", "profile__first_name", "profile__last_name", "guid")
+    list_select_related = ("organization",)
+    ordering = ("email",)
+    inlines = [ProfileDataInline]
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets,
+        (
+            "Roster",
+            {"fields": ("email_verified", "organization", "language", "timezone", "external_id")},
+        ),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("email", "username", "password1", "password2")}),
+    )
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ("name", "plan", "domain", "created_at")
+    list_filter = ("plan",)
+    search_fields = ("name", "domain")
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ("email", "organization", "inviter", "created_at", "expires_at", "accepted_at")
+    search_fields = ("email", "organization__name")
+    list_select_related = ("organization", "inviter")
+    exclude = ("token_hash",)
+
+
+@admin.register(VerificationToken, ResetPasswordToken)
+class TokenAdmin(admin.ModelAdmin):
+    list_display = ("user", "created_at", "expires_at", "used_at")
+    search_fields = ("user__email",)
+    list_select_related = ("user",)
+    exclude = ("token_hash",)
+
+
+@admin.register(UserExternalAuthentication)
+class ExternalAuthenticationAdmin(admin.ModelAdmin):
+    list_display = ("user", "provider", "external_id", "auth_type", "created_at")
+    search_fields = ("user__email", "external_id", "provider")
+    list_select_related = ("user",)
+
+
+@admin.register(Avatar)
+class AvatarAdmin(admin.ModelAdmin):
+    list_display = ("user", "image", "created_at")
+    search_fields = ("user__email",)

@@ -1,0 +1,152 @@
+"""Domain errors with stable codes (API.md, "Errors").
+
+Services raise these; the schema layer maps them onto ``OperationInfo`` for
+mutations and onto GraphQL errors with ``extensions.code`` for queries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+@dataclass(frozen=True)
+class ErrorMessage:
+    message: str
+    code: str
+    field: str | None = None
+
+
+class DomainError(Exception):
+    code = "INVALID"
+    default_message = "The request is invalid."
+
+    def __init__(self, message: str | None = None, *, field: str | None = None, code=None):
+        self.message = message or self.default_message
+        self.field = field
+        if code:
+            self.code = code
+        super().__init__(self.message)
+
+    @property
+    def messages(self) -> list[ErrorMessage]:
+        return [ErrorMessage(self.message, self.code, self.field)]
+
+
+class Invalid(DomainError):
+    """One or more fields failed validation; ``field`` names are camelCase."""
+
+    code = "INVALID"
+
+    def __init__(self, message: str | None = None, *, field=None, code=None, errors=None):
+        super().__init__(message or "Invalid input.", field=field, code=code)
+        self._errors = list(errors or [])
+
+    @property
+    def messages(self) -> list[ErrorMessage]:
+        return self._errors or super().messages
+
+    @classmethod
+    def from_validation_error(cls, error: ValidationError, *, field: str | None = None):
+        """Turn Django's ValidationError (model, form or password validators) into codes."""
+        errors: list[ErrorMessage] = []
+        if hasattr(error, "error_dict"):
+            for name, field_errors in error.error_dict.items():
+                target = None if name == NON_FIELD_ERRORS else _camel(name)
+                errors.extend(_messages(field_errors, target))
+        else:
+            errors.extend(_messages(error.error_list, field))
+        first = errors[0] if errors else ErrorMessage("Invalid input.", "INVALID", field)
+        return cls(first.message, field=first.field, code=first.code, errors=errors)
+
+
+def _messages(errors, field):
+    for item in errors:
+        message = item.message % item.params if item.params else item.message
+        yield ErrorMessage(str(message), item.code or "INVALID", field)
+
+
+class Unauthenticated(DomainError):
+    code = "UNAUTHENTICATED"
+    default_message = "You must be signed in."
+
+
+class PermissionDenied(DomainError):
+    code = "PERMISSION_DENIED"
+    default_message = "You do not have permission to perform this action."
+
+
+class NotFound(DomainError):
+    code = "NOT_FOUND"
+    default_message = "Not found."
+
+
+class InvalidCredentials(DomainError):
+    code = "INVALID_CREDENTIALS"
+    default_message = "Invalid email or password."
+
+
+class EmailNotVerified(DomainError):
+    code = "EMAIL_NOT_VERIFIED"
+    default_message = "Verify your email address before signing in."
+
+
+class AccountDisabled(DomainError):
+    code = "ACCOUNT_DISABLED"
+    default_message = "This account is disabled."
+
+
+class TokenInvalid(DomainError):
+    code = "TOKEN_INVALID"
+    default_message = "This link is invalid or has already been used."
+
+
+class TokenExpired(DomainError):
+    code = "TOKEN_EXPIRED"
+    default_message = "This link has expired."
+
+
+class RateLimited(DomainError):
+    code = "RATE_LIMITED"
+    default_message = "Too many attempts. Try again later."
+
+
+class SeatLimitReached(DomainError):
+    code = "SEAT_LIMIT_REACHED"
+    default_message = "The organization has no free seats left on its plan."
+
+
+class AlreadyMember(DomainError):
+    code = "ALREADY_MEMBER"
+    default_message = "This person is already a member."
+
+
+class InvitationEmailMismatch(DomainError):
+    code = "INVITATION_EMAIL_MISMATCH"
+    default_message = "This invitation was sent to another email address."
+
+
+class LastOwner(DomainError):
+    code = "LAST_OWNER"
+    default_message = "A team must keep at least one owner."
+
+
+class LastAdministrator(DomainError):
+    code = "LAST_ADMINISTRATOR"
+    default_message = "An organization must keep at least one administrator."
+
+
+class UnsupportedImage(DomainError):
+    code = "UNSUPPORTED_IMAGE"
+    default_message = "This file is not a supported image (PNG, JPEG, WebP or GIF)."
+
+
+class ImageTooLarge(DomainError):
+    code = "IMAGE_TOO_LARGE"
+    default_message = "This image is too large."

@@ -1,0 +1,212 @@
+"""Account data: users, organizations, tokens, invitations, external identities.
+
+Models hold data, constraints and small derived properties; rules live in services.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, Group
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+class Organization(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=100)
+    plan = models.CharField(max_length=50, default="free")
+    # An organization that claims a mail domain receives OIDC users of that domain.
+    domain = models.CharField(max_length=253, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("domain"),
+                condition=~models.Q(domain=""),
+                name="organization_domain_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def plan_settings(self) -> dict:
+        plans = settings.SUBSCRIPTIONS_AVAILABLE
+        return plans.get(self.plan) or plans[settings.DEFAULT_SUBSCRIPTION]
+
+    @property
+    def seats(self) -> int | None:
+        return self.plan_settings["seats"]
+
+
+class UserManager(DjangoUserManager):
+    """Users log in by email; the username is an internal, generated handle."""
+
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username):
+        return self.get(email__iexact=username)
+
+    def _create_user(self, username, email, password, **extra_fields):
+        email = self.normalize_email(email).lower()
+        username = username or uuid.uuid4().hex
+        return super()._create_user(username, email, password, **extra_fields)
+
+    def create_user(self, email=None, password=None, username=None, **extra_fields):
+        return super().create_user(username, email, password, **extra_fields)
+
+    def create_superuser(self, email=None, password=None, username=None, **extra_fields):
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    guid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    email = models.EmailField("email address", unique=True)
+    email_verified = models.BooleanField(default=False)
+    external_id = models.CharField(max_length=255, blank=True, default="")
+    organization = models.ForeignKey(
+        Organization,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="members",
+    )
+    language = models.CharField(
+        max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    timezone = models.CharField(max_length=64, default="UTC")
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = ["username"]
+
+    objects = UserManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
+        indexes = [models.Index(fields=["organization", "email"])]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def save(self, *args, **kwargs):
+        self.email = (self.email or "").strip().lower()
+        super().save(*args, **kwargs)
+
+
+class ProfileData(models.Model):
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="profile")
+    first_name = models.CharField(max_length=50, blank=True, default="")
+    last_name = models.CharField(max_length=50, blank=True, default="")
+    description = models.CharField(max_length=140, blank=True, default="")
+
+    class Meta:
+        verbose_name_plural = "profile data"
+
+    def __str__(self) -> str:
+        return self.full_name or str(self.user_id)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class Avatar(models.Model):
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="avatar")
+    image = models.ImageField(upload_to="avatar_images/")
+    thumbnail = models.ImageField(upload_to="avatar_images/")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.image.name
+
+
+class OneTimeToken(models.Model):
+    """A token that reached the user by email; only its hash is stored."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__} of {self.user_id}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+
+class VerificationToken(OneTimeToken):
+    pass
+
+
+class ResetPasswordToken(OneTimeToken):
+    pass
+
+
+class Invitation(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="invitations"
+    )
+    inviter = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    email = models.EmailField()
+    token_hash = models.CharField(max_length=64, unique=True)
+    permission_groups = models.ManyToManyField(Group, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                "organization",
+                Lower("email"),
+                condition=models.Q(accepted_at__isnull=True),
+                name="invitation_pending_email_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.organization_id}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+
+class UserExternalAuthentication(models.Model):
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="external_authentications"
+    )
+    provider = models.CharField(max_length=255)
+    external_id = models.CharField(max_length=255)
+    auth_type = models.CharField(max_length=20, default="oidc")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "external_id"], name="external_auth_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.external_id}"

@@ -1,0 +1,112 @@
+"""Directory data: contacts (profile, override, personal) and teams with roles."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+
+class Contact(models.Model):
+    """A contact card.
+
+    - profile contact: ``user`` is set and ``owner == user``;
+    - override: ``override`` points at the contact it privately amends for ``owner``;
+    - personal contact: neither.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="owned_contacts"
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="profile_contact",
+    )
+    override = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="overrides"
+    )
+    full_name = models.CharField(max_length=150, blank=True, default="")
+    short_name = models.CharField(max_length=50, blank=True, default="")
+    notes = models.TextField(blank=True, default="")
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["full_name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=True) | Q(user=F("owner")),
+                name="contact_profile_owned_by_its_user",
+            ),
+            models.CheckConstraint(
+                condition=Q(user__isnull=True) | Q(override__isnull=True),
+                name="contact_profile_is_not_override",
+            ),
+            models.UniqueConstraint(
+                fields=["owner", "override"],
+                condition=Q(override__isnull=False),
+                name="contact_one_override_per_owner",
+            ),
+        ]
+        indexes = [models.Index(fields=["owner", "full_name"])]
+
+    def __str__(self) -> str:
+        return self.full_name or str(self.id)
+
+    @property
+    def is_profile(self) -> bool:
+        return self.user_id is not None
+
+
+class TeamRole(models.TextChoices):
+    MEMBER = "member", "Member"
+    ADMINISTRATOR = "administrator", "Administrator"
+    OWNER = "owner", "Owner"
+
+
+class Team(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="teams"
+    )
+    name = models.CharField(max_length=100)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        permissions = [
+            ("manage_team_members", "Can add, change and remove non-owner members"),
+            ("manage_team_owners", "Can give and take the owner role"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeamMembership(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="team_memberships"
+    )
+    role = models.CharField(max_length=20, choices=TeamRole.choices, default=TeamRole.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "user"], name="team_membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.team_id} as {self.role}"

@@ -1,0 +1,84 @@
+"""Error policy of the API (API.md, "Errors").
+
+- Mutations: domain errors become ``OperationInfo`` messages with stable codes.
+- Queries: domain errors become GraphQL errors with ``extensions.code``.
+- Anything unexpected answers "Unexpected error." and is logged server-side with its trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.extensions import FieldExtension, MaskErrors
+from strawberry_django.fields.types import OperationInfo, OperationMessage
+
+from accounts.errors import DomainError
+
+logger = logging.getLogger("roster.graphql")
+
+_PERMISSION_CODES = {"UNAUTHENTICATED", "PERMISSION_DENIED"}
+_VALIDATION_CODES = {"INVALID"}
+
+
+def operation_info(error: DomainError) -> OperationInfo:
+    messages = []
+    for item in error.messages:
+        if item.code in _PERMISSION_CODES:
+            kind = OperationMessage.Kind.PERMISSION
+        elif item.code in _VALIDATION_CODES or item.field:
+            kind = OperationMessage.Kind.VALIDATION
+        else:
+            kind = OperationMessage.Kind.ERROR
+        messages.append(
+            OperationMessage(kind=kind, message=item.message, field=item.field, code=item.code)
+        )
+    return OperationInfo(messages=messages)
+
+
+class DomainErrorsAsOperationInfo(FieldExtension):
+    """Answer a mutation's domain error as its ``OperationInfo`` branch."""
+
+    def resolve(self, next_, source, info, **kwargs) -> Any:
+        try:
+            return next_(source, info, **kwargs)
+        except DomainError as error:
+            return operation_info(error)
+
+
+def query_error(code: str, message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": code})
+
+
+def is_expected(error: GraphQLError) -> bool:
+    """Validation/syntax errors and deliberate API errors are shown as they are."""
+    original = error.original_error
+    if original is None:
+        return True
+    if isinstance(original, GraphQLError):
+        return True
+    return isinstance(original, DomainError)
+
+
+class ErrorPolicy(MaskErrors):
+    """Mask the unexpected; give deliberate domain errors their ``extensions.code``."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=lambda error: not is_expected(error))
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        processed = []
+        for error in super()._process_errors(errors):
+            original = error.original_error
+            if isinstance(original, DomainError):
+                error = GraphQLError(
+                    original.message,
+                    nodes=error.nodes,
+                    source=error.source,
+                    positions=error.positions,
+                    path=error.path,
+                    extensions={"code": original.code},
+                )
+            processed.append(error)
+        return processed
