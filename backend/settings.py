@@ -231,3 +231,16 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
 }
+
+# Rate limits: scope -> (attempts, window in seconds). Counted per call in the cache.
+RATE_LIMITS = {
+    "login-email": (env_int("RATE_LIMIT_LOGIN_EMAIL", 10), 15 * 60),
+    "login-address": (env_int("RATE_LIMIT_LOGIN_ADDRESS", 50), 15 * 60),
+    "register-address": (env_int("RATE_LIMIT_REGISTER_ADDRESS", 10), 60 * 60),
+    "email-request-address": (env_int("RATE_LIMIT_EMAIL_REQUEST_ADDRESS", 20), 60 * 60),
+    "email-request-email": (env_int("RATE_LIMIT_EMAIL_REQUEST_EMAIL", 5), 60 * 60),
+    "token-address": (env_int("RATE_LIMIT_TOKEN_ADDRESS", 30), 15 * 60),
+    "external-login-address": (env_int("RATE_LIMIT_EXTERNAL_LOGIN_ADDRESS", 60), 15 * 60),
+}
+# Number of reverse proxies in front of Roster that append to X-Forwarded-For (0: none).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)

@@ -1,0 +1,72 @@
+"""Rate limits per call (not per HTTP request), counted in the shared cache.
+
+Every sensitive service call runs ``rate_limit_hit`` once per attempt, so 50 aliased
+``login`` fields in one document count as 50 attempts. With ``REDIS_URL`` set, the
+counters are shared by every server process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+
+from accounts.errors import RateLimited
+
+
+@dataclass(frozen=True)
+class Limit:
+    count: int
+    seconds: int
+
+
+def _limits() -> dict[str, Limit]:
+    return {name: Limit(*value) for name, value in settings.RATE_LIMITS.items()}
+
+
+def _key(scope: str, identity: str) -> str:
+    digest = hashlib.sha256(identity.strip().lower().encode()).hexdigest()[:32]
+    return f"ratelimit:{scope}:{digest}"
+
+
+def rate_limit_hit(*, scope: str, identity: str | None) -> None:
+    """Count one attempt for ``identity`` under ``scope``; raise RATE_LIMITED past the limit."""
+    if not identity:
+        return
+    limit = _limits()[scope]
+    key = _key(scope, identity)
+    cache.add(key, 0, timeout=limit.seconds)
+    try:
+        attempts = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=limit.seconds)
+        attempts = 1
+    if attempts > limit.count:
+        raise RateLimited()
+
+
+def rate_limit_check(*, scope: str, identity: str | None) -> None:
+    """Raise RATE_LIMITED if ``identity`` is already over the limit, without counting."""
+    if not identity:
+        return
+    if (cache.get(_key(scope, identity)) or 0) >= _limits()[scope].count:
+        raise RateLimited()
+
+
+def rate_limit_reset(*, scope: str, identity: str | None) -> None:
+    if identity:
+        cache.delete(_key(scope, identity))
+
+
+def client_address(request) -> str:
+    """The client's address. Behind a proxy, set ``TRUSTED_PROXY_COUNT`` so the right
+    ``X-Forwarded-For`` entry is used; a client cannot spoof it otherwise."""
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies:
+        forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [p for p in forwarded if p]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR", "")
