@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from directory.services import profile_contact_create
+from directory.services.contacts import profile_contact_create
 
 
 @receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="directory.profile_contact")

@@ -17,3 +17,10 @@ def profile_contact_create(*, user) -> Contact:
         },
     )
     return contact
+
+
+def profile_contact_sync(*, user) -> None:
+    """Keep the profile contact's name in step with the user's profile names."""
+    profile = user.profile
+    full_name = f"{profile.first_name} {profile.last_name}".strip() or user.email
+    Contact.objects.filter(user=user).update(full_name=full_name[:150])
