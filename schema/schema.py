@@ -22,6 +22,8 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from schema.accounts.queries import Query as AccountsQuery
 from schema.errors import ErrorPolicy, is_expected
+from schema.organizations.mutations import Mutation as OrganizationsMutation
+from schema.organizations.queries import Query as OrganizationsQuery
 
 logger = logging.getLogger("roster.graphql")
 
@@ -32,14 +34,10 @@ class NodeQuery:
     nodes: list[relay.Node | None] = strawberry_django.node()
 
 
-Query = merge_types("Query", (NodeQuery, AccountsQuery))
+Query = merge_types("Query", (NodeQuery, AccountsQuery, OrganizationsQuery))
 
 
-@strawberry.type
-class Mutation:
-    @strawberry.field(description="Always true; a placeholder until mutations land.")
-    def ping(self) -> bool:
-        return True
+Mutation = merge_types("Mutation", (OrganizationsMutation,))
 
 
 class IntrospectionOnlyWithExplorer(NoSchemaIntrospectionCustomRule):
