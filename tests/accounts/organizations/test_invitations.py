@@ -105,6 +105,7 @@ def test_inviter_may_invite_and_pass_on_only_own_groups(invite, inviter):
 def test_plain_member_and_anonymous_may_not_invite(invite, user, gql):
     payload, token = invite(user, "a@example.com")
     assert operation_codes(payload) == ["PERMISSION_DENIED"]
+    assert token is None
     anonymous = gql.mutate("invite", {"email": "a@example.com"}, INVITATION)
     assert operation_codes(anonymous) == ["UNAUTHENTICATED"]
     assert not Invitation.objects.exists()
@@ -189,9 +190,7 @@ def test_resend_gives_a_new_token_and_kills_the_old_one(
     invitation = Invitation.objects.get()
     Invitation.objects.update(expires_at=timezone.now() + timedelta(hours=1))
     with django_capture_on_commit_callbacks(execute=True):
-        resent = make_client(admin).mutate(
-            "resendInvitation", {"id": payload["id"]}, INVITATION
-        )
+        resent = make_client(admin).mutate("resendInvitation", {"id": payload["id"]}, INVITATION)
     assert resent["id"] == payload["id"]
     assert len(mailoutbox) == 2
     new_token = token_from(mailoutbox[-1])
@@ -287,7 +286,9 @@ def test_accept_moves_the_user_with_the_invited_groups(make_client, invite, admi
     old = Organization.objects.create(name="Old", plan="team")
     UserFactory(organization=old, groups=[ADMINISTRATORS])  # old keeps an administrator
     mover = UserFactory(
-        organization=old, email="mover@example.com", groups=[INVITERS, "Service staff"],
+        organization=old,
+        email="mover@example.com",
+        groups=[INVITERS, "Service staff"],
         email_verified=False,
     )
     team = Team.objects.create(organization=old, name="Old team")
@@ -385,11 +386,15 @@ def test_token_redemption_is_rate_limited_per_address_and_per_call(
     newcomer = UserFactory(organization=None)
     _, token = invite(admin, newcomer.email)
     client = make_client(newcomer)
-    aliased = "mutation {" + " ".join(
-        f'a{n}: acceptInvitation(input: {{token: "guess{n}"}}) {{'
-        " ... on OperationInfo { messages { code } } }"
-        for n in range(4)
-    ) + "}"
+    aliased = (
+        "mutation {"
+        + " ".join(
+            f'a{n}: acceptInvitation(input: {{token: "guess{n}"}}) {{'
+            " ... on OperationInfo { messages { code } } }"
+            for n in range(4)
+        )
+        + "}"
+    )
     result = client.execute(aliased)
     codes = [result.data[f"a{n}"]["messages"][0]["code"] for n in range(4)]
     assert codes == ["TOKEN_INVALID", "TOKEN_INVALID", "TOKEN_INVALID", "RATE_LIMITED"]

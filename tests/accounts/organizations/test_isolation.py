@@ -66,9 +66,7 @@ def test_organization_query_shows_only_own_data(make_client, attacker, foreign, 
     assert searched["organization"]["members"]["edges"] == []
 
 
-def test_nodes_of_the_other_organization_are_null_like_missing_ones(
-    make_client, attacker, foreign
-):
+def test_nodes_of_the_other_organization_are_null_like_missing_ones(make_client, attacker, foreign):
     client = make_client(attacker)
     missing = client.execute(
         NODE, {"id": global_id("Invitation", "00000000-0000-0000-0000-000000000000")}
@@ -84,23 +82,23 @@ def test_nodes_of_the_other_organization_are_null_like_missing_ones(
 
 def test_mutations_on_the_other_organization_answer_not_found(make_client, attacker, foreign):
     client = make_client(attacker)
-    if attacker.groups.exists():
-        expected = ["NOT_FOUND"]
-    else:
-        # Without an organization group, a superuser may do nothing here at all.
-        expected = ["PERMISSION_DENIED"]
+    # Without an organization group, a superuser may do nothing here at all.
+    expected = ["NOT_FOUND"] if attacker.groups.exists() else ["PERMISSION_DENIED"]
     their_invitation = {"id": invitation_id(foreign["invitation"])}
     assert operation_codes(client.mutate("resendInvitation", their_invitation, "")) == expected
     assert operation_codes(client.mutate("revokeInvitation", their_invitation, "")) == expected
     member = {"userId": user_id(foreign["member"])}
     assert operation_codes(client.mutate("removeMember", member, "")) == expected
-    assert operation_codes(
-        client.mutate(
-            "setPermissionGroups",
-            {**member, "permissionGroupIds": [group_id(ADMINISTRATORS)]},
-            "",
+    assert (
+        operation_codes(
+            client.mutate(
+                "setPermissionGroups",
+                {**member, "permissionGroupIds": [group_id(ADMINISTRATORS)]},
+                "",
+            )
         )
-    ) == expected
+        == expected
+    )
     invitation = foreign["invitation"]
     token_hash_before = invitation.token_hash
     invitation.refresh_from_db()
@@ -121,10 +119,14 @@ def test_their_invitation_cannot_be_accepted_by_someone_else(make_client, attack
 
 def test_superuser_without_organization_group_has_no_abilities(make_client, organization):
     superuser = UserFactory(organization=organization, is_superuser=True, is_staff=True)
-    abilities = make_client(superuser).execute(
-        "{ organization { abilities { canUpdate canInvite canManagePermissionGroups"
-        " canRemoveMembers canWipeOut } } }"
-    ).data["organization"]["abilities"]
+    abilities = (
+        make_client(superuser)
+        .execute(
+            "{ organization { abilities { canUpdate canInvite canManagePermissionGroups"
+            " canRemoveMembers canWipeOut } } }"
+        )
+        .data["organization"]["abilities"]
+    )
     assert set(abilities.values()) == {False}
 
 
@@ -146,9 +148,9 @@ def test_user_without_organization_reaches_nothing(make_client, foreign):
     loner = UserFactory(organization=None, groups=[ADMINISTRATORS])
     client = make_client(loner)
     assert client.execute("{ organization { id } }").data == {"organization": None}
-    assert operation_codes(
-        client.mutate("invite", {"email": "x@example.com"}, "")
-    ) == ["PERMISSION_DENIED"]
+    assert operation_codes(client.mutate("invite", {"email": "x@example.com"}, "")) == [
+        "PERMISSION_DENIED"
+    ]
     assert operation_codes(
         client.mutate("revokeInvitation", {"id": invitation_id(foreign["invitation"])}, "")
     ) == ["PERMISSION_DENIED"]

@@ -155,16 +155,19 @@ ORG = "... on Organization { name abilities { canUpdate } }"
 
 def test_administrator_renames_the_organization(make_client, admin, organization):
     payload = make_client(admin).mutate("updateOrganization", {"name": "  Renamed  "}, ORG)
-    assert payload == {"__typename": "Organization", "name": "Renamed",
-                       "abilities": {"canUpdate": True}}
+    assert payload == {
+        "__typename": "Organization",
+        "name": "Renamed",
+        "abilities": {"canUpdate": True},
+    }
     organization.refresh_from_db()
     assert organization.name == "Renamed"
 
 
 def test_update_organization_refusals(make_client, admin, inviter, organization, gql):
-    assert operation_codes(make_client(inviter).mutate("updateOrganization", {"name": "X"}, ORG)) == [
-        "PERMISSION_DENIED"
-    ]
+    assert operation_codes(
+        make_client(inviter).mutate("updateOrganization", {"name": "X"}, ORG)
+    ) == ["PERMISSION_DENIED"]
     assert operation_codes(gql.mutate("updateOrganization", {"name": "X"}, ORG)) == [
         "UNAUTHENTICATED"
     ]
@@ -194,8 +197,11 @@ def _populated(organization, admin, other_organization):
     TeamMembership.objects.create(team=team, user=member, role="owner")
     assign_perm("directory.manage_team_members", member, team)
     Invitation.objects.create(
-        organization=organization, inviter=admin, email="pending@example.com",
-        token_hash="a" * 64, expires_at=admin.date_joined.replace(year=2100),
+        organization=organization,
+        inviter=admin,
+        email="pending@example.com",
+        token_hash="a" * 64,
+        expires_at=admin.date_joined.replace(year=2100),
     )
     # Data of the other organization, which must survive.
     survivor = UserFactory(organization=other_organization)
