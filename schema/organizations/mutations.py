@@ -27,20 +27,30 @@ from schema.organizations.types import (
 from schema.permissions import require_viewer
 
 
-def node_id(global_id: relay.GlobalID, type_name: str) -> str:
-    """The node id inside a global id of ``type_name``; an id of another type is answered
-    exactly like a missing object."""
-    if global_id.type_name != type_name:
+def _parse(value: str, type_name: str) -> str | None:
+    try:
+        global_id = relay.GlobalID.from_id(value)
+    except relay.GlobalIDValueError:
+        return None
+    return global_id.node_id if global_id.type_name == type_name else None
+
+
+def node_id(value: strawberry.ID, type_name: str) -> str:
+    """The node id inside a global id of ``type_name``. A malformed id, or an id of another
+    type, is answered exactly like a missing object."""
+    parsed = _parse(value, type_name)
+    if parsed is None:
         raise NotFound()
-    return global_id.node_id
+    return parsed
 
 
-def permission_group_names(ids: list[relay.GlobalID] | None) -> list[str]:
+def permission_group_names(ids: list[strawberry.ID] | None) -> list[str]:
     names = []
-    for global_id in ids or []:
-        if global_id.type_name != "PermissionGroup":
+    for value in ids or []:
+        parsed = _parse(value, "PermissionGroup")
+        if parsed is None:
             raise Invalid("Not a permission group id.", field="permissionGroupIds")
-        names.append(global_id.node_id)
+        names.append(parsed)
     return names
 
 
@@ -51,7 +61,7 @@ class Mutation:
         self,
         info: Info,
         email: str,
-        permission_group_ids: list[relay.GlobalID] | None = None,
+        permission_group_ids: list[strawberry.ID] | None = None,
     ) -> InvitationType:
         return invitation_create(
             actor=require_viewer(info),
@@ -60,13 +70,13 @@ class Mutation:
         )
 
     @input_mutation(description="Send an invitation again with a new token and expiry.")
-    def resend_invitation(self, info: Info, id: relay.GlobalID) -> InvitationType:
+    def resend_invitation(self, info: Info, id: strawberry.ID) -> InvitationType:
         return invitation_resend(
             actor=require_viewer(info), invitation_id=node_id(id, "Invitation")
         )
 
     @input_mutation(description="Withdraw a pending invitation; its link stops working.")
-    def revoke_invitation(self, info: Info, id: relay.GlobalID) -> RevokedInvitationType:
+    def revoke_invitation(self, info: Info, id: strawberry.ID) -> RevokedInvitationType:
         result = invitation_revoke(
             actor=require_viewer(info), invitation_id=node_id(id, "Invitation")
         )
@@ -84,7 +94,7 @@ class Mutation:
 
     @input_mutation(description="Replace a member's manageable permission groups.")
     def set_permission_groups(
-        self, info: Info, user_id: relay.GlobalID, permission_group_ids: list[relay.GlobalID]
+        self, info: Info, user_id: strawberry.ID, permission_group_ids: list[strawberry.ID]
     ) -> UserType:
         return member_set_permission_groups(
             actor=require_viewer(info),
@@ -93,7 +103,7 @@ class Mutation:
         )
 
     @input_mutation(description="Take a member out of the organization.")
-    def remove_member(self, info: Info, user_id: relay.GlobalID) -> RemovedMemberType:
+    def remove_member(self, info: Info, user_id: strawberry.ID) -> RemovedMemberType:
         result = member_remove(actor=require_viewer(info), user_guid=node_id(user_id, "User"))
         return RemovedMemberType.from_result(result)
 

@@ -157,3 +157,19 @@ def test_user_without_organization_reaches_nothing(make_client, foreign):
     assert operation_codes(
         client.mutate("removeMember", {"userId": user_id(foreign["member"])}, "")
     ) == ["PERMISSION_DENIED"]
+
+
+@pytest.mark.parametrize("bad_id", ["garbage", "", "VXNlcjo=", global_id("User", "not-a-uuid")])
+def test_malformed_ids_answer_like_missing_objects(make_client, admin, bad_id):
+    client = make_client(admin)
+    for name, input_ in (
+        ("removeMember", {"userId": bad_id}),
+        ("setPermissionGroups", {"userId": bad_id, "permissionGroupIds": []}),
+        ("resendInvitation", {"id": bad_id}),
+        ("revokeInvitation", {"id": bad_id}),
+    ):
+        assert operation_codes(client.mutate(name, input_, "")) == ["NOT_FOUND"], name
+    payload = client.mutate(
+        "invite", {"email": "a@example.com", "permissionGroupIds": [bad_id]}, ""
+    )
+    assert operation_codes(payload) == ["INVALID"]
