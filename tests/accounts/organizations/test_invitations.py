@@ -92,6 +92,17 @@ def test_administrator_invites_and_the_email_goes_out_after_commit(
     assert payload["id"] == invitation_id(invitation)
 
 
+def test_invitation_email_escapes_html_but_not_text(invite, admin, organization, mailoutbox):
+    organization.name = "<b>Acme</b> & Co"
+    organization.save()
+    invite(admin, "a@example.com")
+    message = mailoutbox[-1]
+    assert "<b>Acme</b> & Co" in message.subject
+    assert "<b>Acme</b> & Co" in message.body
+    html = message.alternatives[0][0]
+    assert "&lt;b&gt;Acme&lt;/b&gt; &amp; Co" in html and "<b>Acme" not in html
+
+
 def test_inviter_may_invite_and_pass_on_only_own_groups(invite, inviter):
     payload, token = invite(inviter, "a@example.com", groups=[INVITERS])
     assert payload["__typename"] == "Invitation" and token
