@@ -32,9 +32,9 @@ def _custom_scalars() -> dict:
     strings = st.text(max_size=40).map(lambda v: graphql.StringValueNode(value=v))
     scalars = {}
     for name, type_ in schema._schema.type_map.items():
-        if isinstance(type_, graphql.GraphQLScalarType) and not name.startswith("__"):
-            if name not in BUILTIN_SCALARS:
-                scalars[name] = strings
+        is_scalar = isinstance(type_, graphql.GraphQLScalarType)
+        if is_scalar and not name.startswith("__") and name not in BUILTIN_SCALARS:
+            scalars[name] = strings
     return scalars
 
 
