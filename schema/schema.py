@@ -22,8 +22,10 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from schema.accounts.queries import Query as AccountsQuery
 from schema.errors import ErrorPolicy, is_expected
+from schema.limits import OneSensitiveFieldPerDocument
 from schema.organizations.mutations import Mutation as OrganizationsMutation
 from schema.organizations.queries import Query as OrganizationsQuery
+from schema.pagination import PaginationArguments
 
 logger = logging.getLogger("roster.graphql")
 
@@ -64,7 +66,8 @@ def _extensions():
         lambda: MaxAliasesLimiter(max_alias_count=settings.GRAPHQL_MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=settings.GRAPHQL_MAX_TOKENS),
         ErrorPolicy,
-        lambda: AddValidationRules([IntrospectionOnlyWithExplorer]),
+        PaginationArguments,
+        lambda: AddValidationRules([IntrospectionOnlyWithExplorer, OneSensitiveFieldPerDocument]),
     ]
     return extensions
 

@@ -144,7 +144,33 @@ def test_members_are_paginated_and_capped(make_client, organization):
     assert len(members_of(result)) == 2
     assert result.data["organization"]["members"]["totalCount"] == 3
     capped = make_client(members[0]).execute(ORGANIZATION, {"first": 101})
-    assert capped.errors  # more than 100 per page is refused
+    assert capped.error_codes() == ["INVALID"]  # more than 100 per page is refused
+    assert capped.errors[0]["message"] == "Argument 'first' cannot be higher than 100."
+
+
+@pytest.mark.parametrize(
+    "arguments", ["first: -1", "last: 101", 'after: "0"', 'after: "YWJj"', 'before: "VXNlcjox"']
+)
+def test_bad_pagination_arguments_are_invalid_not_unexpected(make_client, user, arguments):
+    result = make_client(user).execute(
+        "{ organization { members(" + arguments + ") { totalCount } } }"
+    )
+    assert result.error_codes() == ["INVALID"]
+    assert result.errors[0]["message"] != "Unexpected error."
+
+
+def test_members_pages_follow_cursors(make_client, organization):
+    members = UserFactory.create_batch(3, organization=organization)
+    client = make_client(members[0])
+    query = """query($after: String) { organization { members(first: 2, after: $after) {
+      pageInfo { hasNextPage endCursor } edges { node { email } } } } }"""
+    first = client.execute(query).data["organization"]["members"]
+    assert first["pageInfo"]["hasNextPage"] is True
+    second = client.execute(query, {"after": first["pageInfo"]["endCursor"]})
+    page = second.data["organization"]["members"]
+    assert page["pageInfo"]["hasNextPage"] is False
+    emails = [e["node"]["email"] for e in first["edges"] + page["edges"]]
+    assert sorted(emails) == sorted(m.email for m in members)
 
 
 def _populate(organization, admin, count):
