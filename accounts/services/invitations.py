@@ -14,7 +14,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.validators import MaxLengthValidator, validate_email
 from django.db import transaction
 from django.utils import timezone
 
@@ -58,6 +58,7 @@ def _email_normalized(email: str) -> str:
     email = (email or "").strip().lower()
     try:
         validate_email(email)
+        MaxLengthValidator(Invitation._meta.get_field("email").max_length)(email)
     except ValidationError as error:
         raise Invalid.from_validation_error(error, field="email") from error
     return email

@@ -122,11 +122,20 @@ def test_plain_member_and_anonymous_may_not_invite(invite, user, gql):
     assert not Invitation.objects.exists()
 
 
-def test_invite_refuses_a_bad_email(invite, admin):
-    payload, _ = invite(admin, "not an email")
-    assert operation_codes(payload) == ["invalid"]
+@pytest.mark.parametrize(
+    ("email", "code"),
+    [
+        ("not an email", "invalid"),
+        ("", "invalid"),
+        ("a" * 64 + "@" + ("b" * 62 + ".") * 3 + "com", "max_length"),
+    ],
+)
+def test_invite_refuses_a_bad_email(invite, admin, email, code):
+    payload, _ = invite(admin, email)
+    assert operation_codes(payload) == [code]
     assert payload["messages"][0]["field"] == "email"
     assert payload["messages"][0]["kind"] == "VALIDATION"
+    assert not Invitation.objects.exists()
 
 
 @pytest.mark.parametrize(
