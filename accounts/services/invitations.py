@@ -224,12 +224,9 @@ def _invitation_redeem(*, user: User, token: str) -> Organization:
     _redeemable_check(found, user)
     if user.organization_id == found.organization_id:
         raise AlreadyMember()
-    # Lock both organizations in one order (by key) so that crossing moves can't deadlock.
-    keys = sorted({found.organization_id, user.organization_id} - {None})
-    locked = {
-        org.pk: org
-        for org in Organization.objects.select_for_update().filter(pk__in=keys).order_by("pk")
-    }
+    locked = _organizations_lock(user=user, organization_ids={found.organization_id})
+    if user.organization_id == found.organization_id:
+        raise AlreadyMember()
     organization = locked.get(found.organization_id)
     # Re-read under the lock: a concurrent accept, resend or revoke may have won.
     invitation = (
@@ -256,6 +253,23 @@ def _invitation_redeem(*, user: User, token: str) -> Organization:
         organization_delete_if_empty(organization=previous)
     user_permission_caches_clear(user)
     return organization
+
+
+def _organizations_lock(*, user: User, organization_ids: set) -> dict:
+    """Lock the given organizations and the one ``user`` is leaving, in one order (by key)
+    so that crossing moves can't deadlock. The user's organization is read again under
+    the lock: a concurrent request may have moved them meanwhile."""
+    locked: dict = {}
+    wanted = set(organization_ids)
+    while True:
+        keys = sorted((wanted | {user.organization_id}) - {None} - set(locked))
+        rows = Organization.objects.select_for_update().filter(pk__in=keys).order_by("pk")
+        locked.update({org.pk: org for org in rows})
+        current = User.objects.filter(pk=user.pk).values_list("organization_id", flat=True).first()
+        if current is None or current in locked:
+            user.organization_id = current
+            return locked
+        user.organization_id = current
 
 
 def _redeemable_check(invitation: Invitation | None, user: User) -> None:

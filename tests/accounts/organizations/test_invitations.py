@@ -8,7 +8,8 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from accounts.models import Invitation, Organization
+from accounts.models import Invitation, Organization, User
+from accounts.services.invitations import invitation_accept
 from accounts.tokens import Purpose, token_hash
 from directory.models import Team, TeamMembership
 from tests.accounts.organizations.conftest import (
@@ -397,6 +398,24 @@ def test_accept_into_own_organization_answers_already_member(
     newcomer.organization = organization
     newcomer.save()
     assert operation_codes(accept(make_client(newcomer), token)) == ["ALREADY_MEMBER"]
+
+
+def test_accept_reads_the_users_organization_again_under_the_lock(invite, admin):
+    """A request holding a stale user (moved meanwhile by another request) leaves the
+    organization the user is really in."""
+    stale_org = Organization.objects.create(name="Stale", plan="team")
+    current_org = Organization.objects.create(name="Current", plan="team")
+    keeper = UserFactory(organization=stale_org, groups=[ADMINISTRATORS])
+    mover = UserFactory(organization=stale_org, groups=[INVITERS])
+    _, token = invite(admin, mover.email)
+    User.objects.filter(pk=mover.pk).update(organization=current_org)  # moved meanwhile
+
+    invitation_accept(actor=mover, token=token)
+
+    mover.refresh_from_db()
+    assert mover.organization == admin.organization
+    assert not Organization.objects.filter(pk=current_org.pk).exists()  # left empty
+    assert list(stale_org.members.all()) == [keeper]
 
 
 def test_token_redemption_is_rate_limited_per_address(make_client, invite, admin, settings):
