@@ -70,7 +70,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-ROOT_URLCONF = "backend.urls"
+# The benchmark mounts its comparison views with ROOT_URLCONF=bench.urls (never in production).
+ROOT_URLCONF = env("ROOT_URLCONF", "backend.urls")
 WSGI_APPLICATION = "backend.wsgi.application"
 ASGI_APPLICATION = "backend.asgi.application"
 
