@@ -150,6 +150,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = env("MEDIA_URL", "/media/")
+# Serve avatar files from Django itself (a small view with a fixed content type and
+# nosniff); on by default in development, off in production unless set to 1.
+SERVE_MEDIA = env_bool("SERVE_MEDIA", DEBUG)
 
 # Email: console in development when no SMTP host is configured.
 EMAIL_HOST = env("EMAIL_HOST")
