@@ -6,6 +6,7 @@ through the CSRF-enforcing endpoint.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import re
@@ -15,7 +16,9 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from PIL import ExifTags, Image
 
 from accounts import images
@@ -23,6 +26,7 @@ from accounts.models import Avatar
 from accounts.services import profile as profile_services
 from accounts.uploads import OversizeUpload
 from tests.conftest import GRAPHQL_URL, operation_codes
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -491,3 +495,55 @@ def test_nothing_is_served_when_serve_media_is_off(avatar, settings):
 def test_only_generated_avatar_names_are_served(avatar, media_root, path):
     (media_root / "avatar_images" / "notes.html").write_text("<script>alert(1)</script>")
     assert Client().get(path).status_code == 404
+
+
+# --- no N+1 ---------------------------------------------------------------------------
+
+NODES = """
+query ($ids: [ID!]!) {
+  nodes(ids: $ids) { ... on User { firstName %s } }
+}
+"""
+
+
+def _colleagues_with_avatars(user, count: int) -> list[str]:
+    ids = []
+    for index in range(count):
+        colleague = UserFactory(organization=user.organization)
+        if index % 2 == 0:
+            Avatar.objects.create(
+                user=colleague,
+                image=f"avatar_images/{index:032x}.webp",
+                thumbnail=f"avatar_images/{index:032x}_thumb.webp",
+            )
+        ids.append(base64.b64encode(f"User:{colleague.guid}".encode()).decode())
+    return ids
+
+
+def test_avatar_urls_of_many_users_add_no_query(make_client, user):
+    # `nodes` itself re-reads each deferred guid (a foundation issue, reported), so this
+    # pins what the avatar fields cost: nothing beyond the query that loads the users.
+    client = make_client(user)
+    client.csrf_token
+    ids = _colleagues_with_avatars(user, 200)
+    with CaptureQueriesContext(connection) as without_avatars:
+        client.execute(NODES % "", {"ids": ids})
+    with CaptureQueriesContext(connection) as with_avatars:
+        result = client.execute(NODES % "avatarUrl avatarThumbUrl", {"ids": ids})
+    assert len(with_avatars) == len(without_avatars)
+    nodes = result.data["nodes"]
+    assert len(nodes) == 200
+    assert nodes[0]["avatarUrl"] == f"http://testserver/media/avatar_images/{0:032x}.webp"
+    assert nodes[0]["avatarThumbUrl"].endswith(f"/avatar_images/{0:032x}_thumb.webp")
+    assert nodes[1]["avatarUrl"] is None
+
+
+def test_me_with_avatar_urls_takes_a_fixed_number_of_queries(
+    make_client, user, django_assert_num_queries
+):
+    client = make_client(user)
+    upload_payload(client, encode(noisy(), "PNG"))
+    # The viewer, then the user with profile and avatar in one query.
+    with django_assert_num_queries(2):
+        me = client.execute("{ me { firstName avatarUrl avatarThumbUrl } }").data["me"]
+    assert me["avatarUrl"].startswith("http://testserver/media/avatar_images/")
