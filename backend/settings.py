@@ -251,6 +251,8 @@ RATE_LIMITS = {
     "email-request-email": (env_int("RATE_LIMIT_EMAIL_REQUEST_EMAIL", 5), 60 * 60),
     "token-address": (env_int("RATE_LIMIT_TOKEN_ADDRESS", 30), 15 * 60),
     "external-login-address": (env_int("RATE_LIMIT_EXTERNAL_LOGIN_ADDRESS", 60), 15 * 60),
+    # Each avatar upload decodes an image: bounded per user, also across aliases.
+    "avatar-user": (env_int("RATE_LIMIT_AVATAR_USER", 30), 60 * 60),
 }
 # Number of reverse proxies in front of Roster that append to X-Forwarded-For (0: none).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)

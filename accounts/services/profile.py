@@ -14,6 +14,7 @@ from django.db import transaction
 from accounts.errors import ErrorMessage, Invalid, Unauthenticated
 from accounts.images import image_sanitize
 from accounts.models import Avatar, ProfileData, User
+from accounts.ratelimit import rate_limit_hit
 from directory.services.contacts import profile_contact_sync
 
 logger = logging.getLogger(__name__)
@@ -131,6 +132,7 @@ def avatar_update(*, actor: User, file) -> User:
     deleted once the change is committed.
     """
     actor = _require_actor(actor)
+    rate_limit_hit(scope="avatar-user", identity=str(actor.guid))
     clean = image_sanitize(upload=file)
     key = uuid.uuid4().hex
     avatar = Avatar(user_id=actor.pk)

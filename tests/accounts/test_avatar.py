@@ -373,6 +373,27 @@ def test_anonymous_remove_is_refused(gql):
     assert refused_with(payload, "UNAUTHENTICATED")
 
 
+def test_uploads_are_rate_limited_per_call(make_client, user, settings, media_root):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "avatar-user": (2, 3600)}
+    client = make_client(user)
+    field = "updateAvatar(input: {file: $file}) { __typename ... on OperationInfo { messages { code } } }"
+    query = f"mutation ($file: Upload!) {{ a: {field} b: {field} c: {field} }}"
+    data = {
+        "operations": json.dumps({"query": query, "variables": {"file": None}}),
+        "map": json.dumps({"0": ["variables.file"]}),
+        "0": SimpleUploadedFile("a.png", encode(noisy(), "PNG"), "image/png"),
+    }
+    body = client.http.post(GRAPHQL_URL, data, HTTP_X_CSRFTOKEN=client.csrf_token).json()
+    assert [body["data"][alias]["__typename"] for alias in "abc"] == [
+        "User",
+        "User",
+        "OperationInfo",
+    ]
+    assert operation_codes(body["data"]["c"]) == ["RATE_LIMITED"]
+    assert refused_with(upload_payload(client, encode(noisy(), "PNG")), "RATE_LIMITED")
+    assert len(stored_files(media_root)) == 4  # two uploads; the first one's files go on commit
+
+
 # --- avatar URLs, replacement and removal --------------------------------------------
 
 
