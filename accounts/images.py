@@ -10,12 +10,16 @@ or ICC data from the upload can survive into what is stored.
 from __future__ import annotations
 
 import io
+import logging
+import struct
 from dataclasses import dataclass
 
 from django.conf import settings
 from PIL import Image, ImageOps, UnidentifiedImageError, features
 
 from accounts.errors import ImageTooLarge, UnsupportedImage
+
+logger = logging.getLogger(__name__)
 
 # Pillow format names accepted for upload (MPO is the multi-picture JPEG of some cameras).
 ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP", "GIF")
@@ -25,7 +29,17 @@ _ACCEPTED_FORMATS = {*ALLOWED_FORMATS, "MPO"}
 OUTPUT_CONTENT_TYPES = {"webp": "image/webp", "png": "image/png"}
 
 # Errors Pillow raises on broken, truncated or hostile data while decoding.
-_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, TypeError, IndexError)
+_DECODE_ERRORS = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    TypeError,
+    IndexError,
+    KeyError,
+    ZeroDivisionError,
+    struct.error,
+)
 
 
 @dataclass(frozen=True)
@@ -45,10 +59,9 @@ def output_extension() -> str:
 def image_sanitize(*, upload) -> CleanImage:
     """Check, decode and re-encode an upload; raise UNSUPPORTED_IMAGE or IMAGE_TOO_LARGE."""
     _check_byte_size(upload)
-    image = _open_checked(upload)
+    source = _open_checked(upload)
     try:
-        image = ImageOps.exif_transpose(image)
-        clean = _fresh_copy(image)
+        clean = _fresh_copy(_upright(source))
         # An avatar needs no more than this; it keeps storage and encoding time small.
         clean.thumbnail((_stored_max_side(), _stored_max_side()), Image.Resampling.LANCZOS)
         thumbnail = ImageOps.fit(
@@ -68,7 +81,7 @@ def image_sanitize(*, upload) -> CleanImage:
     except _DECODE_ERRORS as error:
         raise UnsupportedImage() from error
     finally:
-        image.close()
+        source.close()
 
 
 def _check_byte_size(upload) -> None:
@@ -123,6 +136,15 @@ def _open_checked(upload) -> Image.Image:
 
 def _stored_max_side() -> int:
     return getattr(settings, "AVATAR_IMAGE_MAX_SIZE", 1024)
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """Apply the EXIF orientation; a malformed EXIF block is ignored, not trusted."""
+    try:
+        return ImageOps.exif_transpose(image)
+    except Exception:
+        logger.info("Ignoring an unreadable EXIF orientation", exc_info=True)
+        return image
 
 
 def _fresh_copy(image: Image.Image) -> Image.Image:
