@@ -102,9 +102,13 @@ def _check_byte_size(upload) -> None:
 
 def _open_checked(upload) -> Image.Image:
     """Open (header only), check pixel count and format, then decode the first frame."""
+    # Within the byte limit now: read it once, so Pillow never holds (or closes) the upload.
     upload.seek(0)
+    data = upload.read(settings.AVATAR_MAX_BYTES + 1)
+    if len(data) > settings.AVATAR_MAX_BYTES:
+        raise ImageTooLarge()
     try:
-        image = Image.open(upload, formats=ALLOWED_FORMATS)
+        image = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise ImageTooLarge() from error
     except (UnidentifiedImageError, *_DECODE_ERRORS) as error:
