@@ -11,7 +11,9 @@ import io
 import json
 import re
 import struct
+import threading
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,7 @@ from PIL import ExifTags, Image
 from accounts import images
 from accounts.models import Avatar
 from accounts.services import profile as profile_services
+from accounts.services.profile import avatar_update
 from accounts.uploads import OversizeUpload
 from tests.conftest import GRAPHQL_URL, operation_codes
 from tests.factories import UserFactory
@@ -568,3 +571,28 @@ def test_me_with_avatar_urls_takes_a_fixed_number_of_queries(
     with django_assert_num_queries(2):
         me = client.execute("{ me { firstName avatarUrl avatarThumbUrl } }").data["me"]
     assert me["avatarUrl"].startswith("http://testserver/media/avatar_images/")
+
+
+# --- concurrency (PostgreSQL) ---------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_uploads_leave_one_avatar_and_no_orphan_files(user, media_root):
+    barrier = threading.Barrier(4)
+
+    def run(index: int) -> None:
+        try:
+            content = encode(noisy((60 + index, 60)), "PNG")
+            barrier.wait(timeout=10)
+            avatar_update(actor=user, file=SimpleUploadedFile("a.png", content))
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(run, range(4)))
+
+    avatar = Avatar.objects.get(user=user)
+    assert stored_files(media_root) == sorted(
+        [media_root / avatar.image.name, media_root / avatar.thumbnail.name]
+    )
