@@ -416,6 +416,15 @@ def test_me_answers_absolute_avatar_urls(make_client, user):
     }
 
 
+def test_avatar_urls_on_an_object_store_stay_as_they_are(make_client, user, settings):
+    settings.MEDIA_URL = "https://cdn.example.com/media/"
+    client = make_client(user)
+    upload_payload(client, encode(noisy(), "PNG"))
+    avatar = Avatar.objects.get(user=user)
+    me = client.execute("{ me { avatarUrl } }").data["me"]
+    assert me["avatarUrl"] == f"https://cdn.example.com/media/{avatar.image.name}"
+
+
 def test_replacing_deletes_the_old_files_after_commit(
     make_client, user, media_root, django_capture_on_commit_callbacks
 ):
