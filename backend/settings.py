@@ -151,6 +151,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = env("MEDIA_URL", "/media/")
+# Serve avatar files from Django itself (a small view with a fixed content type and
+# nosniff); on by default in development, off in production unless set to 1.
+SERVE_MEDIA = env_bool("SERVE_MEDIA", DEBUG)
 
 # Email: console in development when no SMTP host is configured.
 EMAIL_HOST = env("EMAIL_HOST")
@@ -197,8 +200,15 @@ INVITATION_LIFETIME = timedelta(seconds=env_int("INVITATION_LIFETIME", 7 * 24 * 
 AVATAR_MAX_BYTES = env_int("AVATAR_MAX_BYTES", 5 * 1024 * 1024)
 AVATAR_MAX_PIXELS = env_int("AVATAR_MAX_PIXELS", 40_000_000)
 AVATAR_THUMBNAIL_SIZE = env_int("AVATAR_THUMBNAIL_SIZE", 128)
+# The stored avatar is scaled down to fit this square (the thumbnail is separate).
+AVATAR_IMAGE_MAX_SIZE = env_int("AVATAR_IMAGE_MAX_SIZE", 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = AVATAR_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_HANDLERS = [
+    "accounts.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # OIDC (mozilla-django-oidc); off unless a client id is configured.
 OIDC_RP_CLIENT_ID = env("OIDC_RP_CLIENT_ID")
@@ -242,6 +252,8 @@ RATE_LIMITS = {
     "email-request-email": (env_int("RATE_LIMIT_EMAIL_REQUEST_EMAIL", 5), 60 * 60),
     "token-address": (env_int("RATE_LIMIT_TOKEN_ADDRESS", 30), 15 * 60),
     "external-login-address": (env_int("RATE_LIMIT_EXTERNAL_LOGIN_ADDRESS", 60), 15 * 60),
+    # Each avatar upload decodes an image: bounded per user, also across aliases.
+    "avatar-user": (env_int("RATE_LIMIT_AVATAR_USER", 30), 60 * 60),
 }
 # Number of reverse proxies in front of Roster that append to X-Forwarded-For (0: none).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)

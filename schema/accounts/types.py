@@ -75,6 +75,31 @@ class UserType(relay.Node):
     def description(self) -> str:
         return self.profile.description
 
+    @strawberry_django.field(
+        select_related=["avatar"],
+        only=["avatar__image"],
+        description="Absolute URL of the avatar image; null without an avatar.",
+    )
+    def avatar_url(self, info: Info) -> str | None:
+        return _avatar_file_url(self, "image", info)
+
+    @strawberry_django.field(
+        select_related=["avatar"],
+        only=["avatar__thumbnail"],
+        description="Absolute URL of the square avatar thumbnail; null without an avatar.",
+    )
+    def avatar_thumb_url(self, info: Info) -> str | None:
+        return _avatar_file_url(self, "thumbnail", info)
+
     @classmethod
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
         return queryset.filter(pk__in=users_visible_to(user=viewer(info)).values("pk"))
+
+
+def _avatar_file_url(user: models.User, field: str, info: Info) -> str | None:
+    # A missing reverse one-to-one raises RelatedObjectDoesNotExist, an AttributeError.
+    avatar = getattr(user, "avatar", None)
+    file = getattr(avatar, field, None) if avatar is not None else None
+    if not file:
+        return None
+    return info.context.request.build_absolute_uri(file.url)
