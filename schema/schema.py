@@ -23,6 +23,7 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 from schema.accounts.queries import Query as AccountsQuery
 from schema.errors import ErrorPolicy, is_expected
 from schema.limits import OneSensitiveFieldPerDocument
+from schema.oidc.mutations import Mutation as OidcMutation
 
 logger = logging.getLogger("roster.graphql")
 
@@ -36,11 +37,7 @@ class NodeQuery:
 Query = merge_types("Query", (NodeQuery, AccountsQuery))
 
 
-@strawberry.type
-class Mutation:
-    @strawberry.field(description="Always true; a placeholder until mutations land.")
-    def ping(self) -> bool:
-        return True
+Mutation = merge_types("Mutation", (OidcMutation,))
 
 
 class IntrospectionOnlyWithExplorer(NoSchemaIntrospectionCustomRule):
