@@ -90,6 +90,14 @@ class OIDCBackend(OIDCAuthenticationBackend):
         except oidc_client.TokenRejected as error:
             logger.warning("OIDC sign-in refused: %s", error)
             request.oidc_error = SIGN_IN_FAILED
+        except requests.HTTPError as error:
+            status = error.response.status_code if error.response is not None else 500
+            if status >= 500:
+                logger.warning("OIDC sign-in failed, provider unavailable: %s", error)
+                request.oidc_error = PROVIDER_UNAVAILABLE
+            else:  # the code, its PKCE verifier or the client credentials were refused
+                logger.warning("OIDC code exchange refused: %s", error)
+                request.oidc_error = SIGN_IN_FAILED
         except (oidc_client.ProviderUnavailable, requests.RequestException) as error:
             logger.warning("OIDC sign-in failed, provider unavailable: %s", error)
             request.oidc_error = PROVIDER_UNAVAILABLE

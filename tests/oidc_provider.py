@@ -10,6 +10,7 @@ instance let a test send a broken token (other key, audience, expiry) and count 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import secrets
@@ -22,7 +23,6 @@ from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 import jwt
-import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -32,7 +32,9 @@ CLIENT_ID = "roster-test"
 CLIENT_SECRET = "roster-test-secret"
 
 
-def _rsa_key():
+@functools.cache
+def _rsa_key(name: str):
+    # Generated once per test process: key generation is the slow part of a provider.
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
@@ -62,9 +64,9 @@ class LocalProvider:
     hits: Counter = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
-        self.key = _rsa_key()
+        self.key = _rsa_key("provider")
         self.kid = secrets.token_hex(8)
-        self.other_key = _rsa_key()
+        self.other_key = _rsa_key("someone else")
         self.codes: dict[str, Grant] = {}
         self.access_tokens: dict[str, dict] = {}
         self._server: ThreadingHTTPServer | None = None
@@ -74,7 +76,9 @@ class LocalProvider:
     def start(self) -> LocalProvider:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:
@@ -240,9 +244,10 @@ DEFAULT_USER = {
 }
 
 
-@pytest.fixture
-def oidc_provider(settings):
-    """A provider on a free port, configured through discovery (``OIDC_OP_ISSUER``)."""
+def provider_serving(settings):
+    """A provider on a free port, configured through discovery (``OIDC_OP_ISSUER``).
+
+    A generator for a fixture: ``yield from provider_serving(settings)``."""
     provider = LocalProvider(user=dict(DEFAULT_USER)).start()
     settings.OIDC_ENABLED = True
     settings.OIDC_RP_CLIENT_ID = provider.client_id
