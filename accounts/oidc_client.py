@@ -142,7 +142,7 @@ def _key_set(jwks_uri: str, *, refresh: bool = False) -> dict:
     return document
 
 
-def _signing_key(token: str, header: dict):
+def _signing_key(header: dict):
     algorithm = settings.OIDC_RP_SIGN_ALGO
     if algorithm.startswith("HS"):
         return settings.OIDC_RP_CLIENT_SECRET
@@ -175,7 +175,7 @@ def id_token_verify(token: str, *, nonce: str | None) -> dict:
             raise TokenRejected(f"Token algorithm {header.get('alg')!r} is not {algorithm}.")
         claims = jwt.decode(
             token,
-            _signing_key(token, header),
+            _signing_key(header),
             algorithms=[algorithm],
             audience=client_id,
             issuer=issuer or None,
@@ -227,7 +227,7 @@ def _signed_userinfo(token: str) -> dict:
             raise TokenRejected("userinfo JWT algorithm mismatch.")
         return jwt.decode(
             token,
-            _signing_key(token, header),
+            _signing_key(header),
             algorithms=[algorithm],
             audience=settings.OIDC_RP_CLIENT_ID,
             issuer=provider_config().issuer or None,

@@ -44,6 +44,11 @@ def _public_jwk(private_key, kid: str) -> dict:
     return jwk
 
 
+@dataclass(frozen=True)
+class RawBody:
+    data: bytes
+
+
 @dataclass
 class Grant:
     claims: dict
@@ -61,6 +66,7 @@ class LocalProvider:
     user: dict = field(default_factory=dict)  # claims of the person who "signs in"
     id_token_claims: dict = field(default_factory=dict)  # overrides for the next ID tokens
     sign_with_other_key: bool = False
+    userinfo_as_jwt: bool = False  # answer userinfo as a signed JWT (application/jwt)
     hits: Counter = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
@@ -186,6 +192,11 @@ class LocalProvider:
         claims = self.access_tokens.get(token)
         if claims is None:
             return 401, {"WWW-Authenticate": 'Bearer error="invalid_token"'}, None
+        if self.userinfo_as_jwt:
+            payload = {**claims, "iss": self.issuer, "aud": self.client_id}
+            key = self.other_key if self.sign_with_other_key else self.key
+            signed = jwt.encode(payload, key, algorithm="RS256", headers={"kid": self.kid})
+            return 200, {"Content-Type": "application/jwt"}, RawBody(signed.encode())
         return 200, {}, claims
 
 
@@ -195,9 +206,12 @@ def _handler_for(provider: LocalProvider):
             pass
 
         def _answer(self, status: int, headers: dict, body: Any) -> None:
-            data = b"" if body is None else json.dumps(body).encode()
+            if isinstance(body, RawBody):
+                data = body.data
+            else:
+                data = b"" if body is None else json.dumps(body).encode()
             self.send_response(status)
-            if body is not None:
+            if body is not None and "Content-Type" not in headers:
                 self.send_header("Content-Type", "application/json")
             for name, value in headers.items():
                 self.send_header(name, value)

@@ -114,6 +114,20 @@ def test_login_external_is_rate_limited_per_address(oidc_provider, settings):
     assert login_external(other, token)["__typename"] == "User"
 
 
+def test_login_external_with_a_signed_userinfo_answer(oidc_provider):
+    oidc_provider.userinfo_as_jwt = True
+    payload = login_external(GraphQLClient(), oidc_provider.access_token_issue())
+    assert payload["email"] == "ada@example.net"
+
+
+def test_signed_userinfo_with_a_foreign_key_is_refused(oidc_provider):
+    oidc_provider.userinfo_as_jwt = True
+    oidc_provider.sign_with_other_key = True
+    payload = login_external(GraphQLClient(), oidc_provider.access_token_issue())
+    assert operation_codes(payload) == ["INVALID_CREDENTIALS"]
+    assert not User.objects.exists()
+
+
 def test_login_external_when_oidc_is_off(settings):
     settings.OIDC_ENABLED = False
     payload = login_external(GraphQLClient(), "anything")
