@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import login as auth_login
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
@@ -29,7 +31,8 @@ logger = logging.getLogger(__name__)
 
 OIDC_BACKEND = "accounts.oidc.OIDCBackend"
 EXTERNAL_LOGIN_SCOPE = "external-login-address"
-NAME_MAX_LENGTH = 50
+NAME_MAX_LENGTH = ProfileData._meta.get_field("first_name").max_length
+EMAIL_MAX_LENGTH = User._meta.get_field("email").max_length
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,12 @@ class ExternalProfile:
             raise InvalidCredentials("The identity provider did not identify the user.")
         email = claims.get("email")
         email = email.strip().lower() if isinstance(email, str) else ""
+        try:
+            validate_email(email)
+            if len(email) > EMAIL_MAX_LENGTH:
+                raise ValidationError("too long")
+        except ValidationError:
+            email = ""  # treated as no email at all
         return cls(
             sub=sub,
             email=email,

@@ -102,6 +102,14 @@ def test_login_external_refuses_an_unverified_email_of_another_account(oidc_prov
     assert User.objects.count() == 1
 
 
+@pytest.mark.parametrize("email", [None, "", "not an email", "x" * 250 + "@example.net"])
+def test_login_external_without_a_usable_email_creates_nothing(oidc_provider, email):
+    oidc_provider.user["email"] = email
+    payload = login_external(GraphQLClient(), oidc_provider.access_token_issue())
+    assert operation_codes(payload) == ["INVALID_CREDENTIALS"]
+    assert not User.objects.exists()
+
+
 def test_login_external_is_rate_limited_per_address(oidc_provider, settings):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "external-login-address": (2, 900)}
     token = oidc_provider.access_token_issue()
