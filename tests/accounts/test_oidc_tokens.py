@@ -136,6 +136,15 @@ def test_signed_userinfo_with_a_foreign_key_is_refused(oidc_provider):
     assert not User.objects.exists()
 
 
+def test_login_external_when_the_provider_is_down(oidc_provider):
+    token = oidc_provider.access_token_issue()
+    oidc_provider.stop()
+    query = "mutation($t: String!) { loginExternal(input: {accessToken: $t}) { __typename } }"
+    result = GraphQLClient().execute(query, {"t": token})
+    assert [error["message"] for error in result.errors] == ["Unexpected error."]
+    assert not User.objects.exists()
+
+
 def test_login_external_when_oidc_is_off(settings):
     settings.OIDC_ENABLED = False
     payload = login_external(GraphQLClient(), "anything")
