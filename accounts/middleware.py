@@ -21,7 +21,7 @@ from django.utils.deprecation import MiddlewareMixin
 from accounts import oidc_client
 from accounts.errors import AccountDisabled, DomainError, RateLimited
 from accounts.ratelimit import client_address
-from accounts.services.external import bearer_user_authenticate
+from accounts.services.external import bearer_token_authenticate
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class BearerTokenMiddleware(MiddlewareMixin):
         if token is None:
             return None
         try:
-            user = bearer_user_authenticate(access_token=token, address=client_address(request))
+            user = bearer_token_authenticate(access_token=token, address=client_address(request))
         except AccountDisabled as error:
             return _refusal(403, error.code, error.message)
         except RateLimited as error:

@@ -84,8 +84,10 @@ def external_user_resolve(*, provider: str, claims: Mapping) -> User:
       identity is then linked. An unverified email that belongs to an account is refused
       (INVALID_CREDENTIALS): no duplicate account, no link.
     - Otherwise created, with profile data from the claims, an unusable password, and an
-      organization: the one claiming the email's domain (as a member), else a new one
-      that the user administers.
+      organization: the one claiming the email's domain (as a member; verified emails
+      only), else a new one that the user administers.
+    - Linking a verified email to an account whose email was never verified removes that
+      account's password and other identities (they never proved the address).
     Known accounts take the names (and a verified email) from the claims. A disabled
     account is refused (ACCOUNT_DISABLED).
     """
@@ -127,6 +129,8 @@ def _resolve(*, provider: str, profile: ExternalProfile) -> User:
                 "already uses it."
             )
         _require_active(existing)
+        if not existing.email_verified:
+            _unproven_access_revoke(existing)
         UserExternalAuthentication.objects.create(
             user=existing, provider=provider, external_id=profile.sub, auth_type="oidc"
         )
@@ -136,6 +140,17 @@ def _resolve(*, provider: str, profile: ExternalProfile) -> User:
     if not profile.email:
         raise InvalidCredentials("Your identity provider did not share your email address.")
     return _user_create(provider=provider, profile=profile)
+
+
+def _unproven_access_revoke(user: User) -> None:
+    """The address of ``user`` was never proven, and now its owner proves it: whoever set
+    the password or linked an identity without proving it loses that way in (a
+    pre-registered account cannot be hijacked later). Changing the password hash also
+    ends the account's sessions."""
+    logger.warning("OIDC: user %s claimed by the verified owner of its email", user.pk)
+    UserExternalAuthentication.objects.filter(user=user).delete()
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
 
 
 def _require_active(user: User) -> None:
@@ -154,7 +169,8 @@ def _user_create(*, provider: str, profile: ExternalProfile) -> User:
     UserExternalAuthentication.objects.create(
         user=user, provider=provider, external_id=profile.sub, auth_type="oidc"
     )
-    organization = _domain_organization(profile.email)
+    # Only a proven address joins the organization that claims its domain.
+    organization = _domain_organization(profile.email) if profile.email_verified else None
     if organization is not None:
         _organization_seat_take(organization)
         user.organization = organization
@@ -215,7 +231,7 @@ def _user_update(user: User, profile: ExternalProfile) -> None:
         profile_contact_sync(user=user)
 
 
-def external_login(*, request: HttpRequest, access_token: str) -> User:
+def user_login_external(*, request: HttpRequest, access_token: str) -> User:
     """``loginExternal``: validate the access token with the provider, then start a
     session (a new session key) for its account. Counted per client address."""
     rate_limit_hit(scope=EXTERNAL_LOGIN_SCOPE, identity=client_address(request))
@@ -226,7 +242,7 @@ def external_login(*, request: HttpRequest, access_token: str) -> User:
     return user
 
 
-def bearer_user_authenticate(*, access_token: str, address: str) -> User:
+def bearer_token_authenticate(*, access_token: str, address: str) -> User:
     """The account of a bearer access token, without a session.
 
     A validated token is remembered for ``OIDC_BEARER_CACHE_TTL`` seconds (keyed by its

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from accounts.services.external import external_login
+from accounts.services.external import user_login_external
 from schema.accounts.types import UserType
 from schema.mutations import input_mutation
 
@@ -21,4 +21,4 @@ class Mutation:
         )
     )
     def login_external(self, info: Info, access_token: str) -> UserType:
-        return external_login(request=info.context.request, access_token=access_token)
+        return user_login_external(request=info.context.request, access_token=access_token)

@@ -155,6 +155,38 @@ def test_changed_sub_with_verified_email_links_the_account(oidc_provider, organi
     assert existing.check_password(PASSWORD)  # the password still works
 
 
+def test_verified_owner_takes_over_an_account_never_verified(oidc_provider, make_client):
+    # Someone registered the address first (password, unverified) or signed in with an
+    # unverified claim of it: when the owner proves it, those ways in are gone.
+    squatter = UserFactory(email="ada@example.net", email_verified=False)
+    squatter_session = make_client(squatter)
+    UserExternalAuthentication.objects.create(
+        user=squatter, provider=oidc_provider.issuer, external_id="squatter-sub"
+    )
+
+    client = GraphQLClient()
+    browser_sign_in(client.http)
+
+    assert signed_in_email(client) == "ada@example.net"
+    squatter.refresh_from_db()
+    assert squatter.email_verified
+    assert not squatter.has_usable_password()
+    assert list(UserExternalAuthentication.objects.values_list("external_id", flat=True)) == [
+        "subject-1"
+    ]
+    assert signed_in_email(squatter_session) is None
+
+
+def test_unverified_email_does_not_join_the_domain_organization(oidc_provider):
+    OrganizationFactory(name="Analytical Engines", domain="example.net")
+    oidc_provider.user["email_verified"] = False
+    client = GraphQLClient()
+    browser_sign_in(client.http)
+    me = client.execute(ME).data["me"]
+    assert me["organization"]["name"] == "Ada Lovelace"
+    assert {"name": settings.ADMINISTRATORS_GROUP} in me["permissionGroups"]
+
+
 def test_changed_sub_with_unverified_email_is_refused(oidc_provider, organization):
     UserFactory(email="ada@example.net", organization=organization)
     oidc_provider.user.update(sub="new-subject", email_verified=False)
