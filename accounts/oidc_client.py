@@ -52,7 +52,7 @@ def oidc_enabled() -> bool:
 
 def provider_config() -> ProviderConfig:
     """Explicit ``OIDC_OP_*`` settings win; the rest comes from the issuer's discovery."""
-    issuer = settings.OIDC_OP_ISSUER.rstrip("/")
+    issuer = settings.OIDC_OP_ISSUER.strip()
     explicit = {
         "authorization_endpoint": settings.OIDC_OP_AUTHORIZATION_ENDPOINT,
         "token_endpoint": settings.OIDC_OP_TOKEN_ENDPOINT,
@@ -63,6 +63,7 @@ def provider_config() -> ProviderConfig:
     needed = ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri")
     if issuer and not all(explicit[name] for name in needed):
         document = discovery_document(issuer)
+        issuer = document["issuer"]  # exactly as the provider writes it in its tokens
         for name in explicit:
             explicit[name] = explicit[name] or document.get(name) or ""
     missing = [name for name in needed[:3] if not explicit[name]]
@@ -78,8 +79,9 @@ def discovery_document(issuer: str) -> dict:
         cached = _discovery.get(issuer)
     if cached and now - cached[0] < settings.OIDC_DISCOVERY_TTL:
         return cached[1]
-    document = _get_json(f"{issuer}/.well-known/openid-configuration")
-    if not isinstance(document, dict) or document.get("issuer", "").rstrip("/") != issuer:
+    document = _get_json(f"{issuer.rstrip('/')}/.well-known/openid-configuration")
+    named = document.get("issuer") if isinstance(document, dict) else None
+    if not isinstance(named, str) or named.rstrip("/") != issuer.rstrip("/"):
         # OIDC Discovery 4.3: the document must name the issuer it was fetched from.
         raise ProviderUnavailable("The discovery document names another issuer.")
     with _lock:

@@ -66,6 +66,8 @@ class LocalProvider:
     user: dict = field(default_factory=dict)  # claims of the person who "signs in"
     id_token_claims: dict = field(default_factory=dict)  # overrides for the next ID tokens
     sign_with_other_key: bool = False
+    issuer_trailing_slash: bool = False  # as Auth0 and others write it
+    discovery_issuer: str | None = None  # a discovery document naming another issuer
     userinfo_as_jwt: bool = False  # answer userinfo as a signed JWT (application/jwt)
     hits: Counter = field(default_factory=Counter)
 
@@ -93,12 +95,16 @@ class LocalProvider:
             self._server.server_close()
 
     @property
-    def issuer(self) -> str:
+    def base_url(self) -> str:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
+    @property
+    def issuer(self) -> str:
+        return self.base_url + ("/" if self.issuer_trailing_slash else "")
+
     def url(self, path: str) -> str:
-        return f"{self.issuer}{path}"
+        return f"{self.base_url}{path}"
 
     # Tokens -------------------------------------------------------------------------
 
@@ -126,7 +132,7 @@ class LocalProvider:
 
     def discovery(self) -> dict:
         return {
-            "issuer": self.issuer,
+            "issuer": self.discovery_issuer or self.issuer,
             "authorization_endpoint": self.url("/authorize"),
             "token_endpoint": self.url("/token"),
             "userinfo_endpoint": self.url("/userinfo"),

@@ -364,6 +364,21 @@ def test_explicit_endpoints_without_discovery(oidc_provider, settings):
     assert oidc_provider.hits["/.well-known/openid-configuration"] == 0
 
 
+def test_issuer_with_a_trailing_slash(oidc_provider, settings):
+    oidc_provider.issuer_trailing_slash = True
+    settings.OIDC_OP_ISSUER = oidc_provider.issuer
+    client = GraphQLClient()
+    browser_sign_in(client.http)
+    me = client.execute(ME).data["me"]
+    assert me["externalIdentities"][0]["provider"] == oidc_provider.base_url
+
+
+def test_discovery_naming_another_issuer_is_not_trusted(oidc_provider):
+    oidc_provider.discovery_issuer = "https://evil.example.com"
+    response = GraphQLClient().http.get("/api/user/oidc/authenticate/")
+    assert_failed(response, "PROVIDER_UNAVAILABLE")
+
+
 def test_client_secret_by_basic_auth(oidc_provider, settings):
     settings.OIDC_TOKEN_USE_BASIC_AUTH = True
     client = GraphQLClient()

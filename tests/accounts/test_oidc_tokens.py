@@ -17,7 +17,9 @@ from tests.oidc_provider import provider_serving
 pytestmark = pytest.mark.django_db
 
 ME = "query { me { email firstName externalIdentities { provider externalId } } }"
-LOGIN_SELECTION = "... on User { email firstName lastName emailVerified }"
+LOGIN_SELECTION = (
+    "... on User { email firstName lastName emailVerified externalIdentities { externalId } }"
+)
 
 
 @pytest.fixture
@@ -58,6 +60,7 @@ def test_login_external_with_a_good_token_starts_a_session(oidc_provider):
         "Ada",
         "Lovelace",
     )
+    assert payload["externalIdentities"] == [{"externalId": "subject-1"}]
     after = client.http.cookies[settings.SESSION_COOKIE_NAME].value
     assert before is None or before.value != after
     me = client.execute(ME).data["me"]
