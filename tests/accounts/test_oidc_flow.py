@@ -411,3 +411,27 @@ def test_password_login_still_works_with_the_oidc_backend(oidc_provider, user):
     assert found.backend == "accounts.backends.EmailBackend"
     assert authenticate(request, email=user.email, password="wrong") is None
     assert oidc_provider.hits["/token"] == 0
+
+
+def test_settings_need_an_issuer_or_endpoints_once_a_client_is_set():
+    import os
+    import subprocess
+    import sys
+
+    def check(**extra):
+        env = {**os.environ, "ROSTER_TESTING": "1", **extra}
+        return subprocess.run(
+            [sys.executable, "manage.py", "check"],
+            cwd=settings.BASE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    refused = check(OIDC_RP_CLIENT_ID="roster")
+    assert refused.returncode != 0
+    assert "OIDC_OP_ISSUER" in refused.stderr
+    # Discovery is lazy: an unreachable issuer does not stop the server from starting.
+    started = check(OIDC_RP_CLIENT_ID="roster", OIDC_OP_ISSUER="http://127.0.0.1:9")
+    assert started.returncode == 0, started.stderr
