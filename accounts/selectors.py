@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import Group
 from django.db.models import Q, QuerySet
 
-from accounts.models import Organization, User
+from accounts.models import Organization, User, UserExternalAuthentication
 
 
 def users_visible_to(*, user) -> QuerySet[User]:
@@ -28,3 +28,10 @@ def permission_groups_visible_to(*, user) -> QuerySet[Group]:
     if not getattr(user, "is_authenticated", False):
         return Group.objects.none()
     return Group.objects.all()
+
+
+def external_identities_visible_to(*, user) -> QuerySet[UserExternalAuthentication]:
+    """A person's sign-in identities are theirs alone: colleagues do not see them."""
+    if not getattr(user, "is_authenticated", False):
+        return UserExternalAuthentication.objects.none()
+    return UserExternalAuthentication.objects.filter(user_id=user.pk)

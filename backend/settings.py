@@ -6,6 +6,7 @@ import os
 import sys
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -221,6 +222,42 @@ OIDC_OP_JWKS_ENDPOINT = env("OIDC_OP_JWKS_ENDPOINT")
 OIDC_RP_SCOPES = env("OIDC_RP_SCOPES", "openid email profile")
 OIDC_RP_SIGN_ALGO = env("OIDC_RP_SIGN_ALGO", "RS256")
 OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID)
+if (
+    OIDC_ENABLED
+    and not OIDC_OP_ISSUER
+    and not all((OIDC_OP_AUTHORIZATION_ENDPOINT, OIDC_OP_TOKEN_ENDPOINT, OIDC_OP_USER_ENDPOINT))
+):
+    raise ImproperlyConfigured(
+        "OIDC_RP_CLIENT_ID is set: set OIDC_OP_ISSUER (discovery) or the OIDC_OP_*_ENDPOINT variables."
+    )
+# The provider key of UserExternalAuthentication rows: a stable name, else the issuer.
+OIDC_PROVIDER_NAME = env("OIDC_PROVIDER_NAME")
+OIDC_OP_LOGOUT_ENDPOINT = env("OIDC_OP_LOGOUT_ENDPOINT")  # end_session_endpoint; discovered too
+OIDC_USE_PKCE = env_bool("OIDC_USE_PKCE", True)
+OIDC_USE_NONCE = True
+OIDC_TOKEN_USE_BASIC_AUTH = env_bool("OIDC_TOKEN_USE_BASIC_AUTH")
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT", 10)
+OIDC_VERIFY_SSL = env_bool("OIDC_VERIFY_SSL", True)
+OIDC_CLOCK_SKEW = env_int("OIDC_CLOCK_SKEW", 60)
+OIDC_DISCOVERY_TTL = env_int("OIDC_DISCOVERY_TTL", 24 * 3600)
+OIDC_JWKS_TTL = env_int("OIDC_JWKS_TTL", 3600)
+# Validated bearer access tokens are remembered this long (seconds) before asking again.
+OIDC_BEARER_CACHE_TTL = env_int("OIDC_BEARER_CACHE_TTL", 60)
+OIDC_AUTHENTICATE_CLASS = "accounts.oidc.AuthenticationRequestView"
+OIDC_CALLBACK_CLASS = "accounts.oidc.AuthenticationCallbackView"
+OIDC_OP_LOGOUT_URL_METHOD = "accounts.oidc.provider_logout_url"
+LOGIN_REDIRECT_URL = env("OIDC_LOGIN_REDIRECT_URL", FRONTEND_URL + "/")
+LOGIN_REDIRECT_URL_FAILURE = env("OIDC_LOGIN_FAILURE_URL", FRONTEND_URL + "/login")
+LOGOUT_REDIRECT_URL = env("OIDC_LOGOUT_REDIRECT_URL", FRONTEND_URL + "/")
+# `?next=` after sign-in may point at the frontend as well as at Roster itself.
+OIDC_REDIRECT_ALLOWED_HOSTS = [urlsplit(FRONTEND_URL).netloc] if FRONTEND_URL else []
+# Inert while OIDC is off; listed always so OIDC sessions resolve once it is on.
+AUTHENTICATION_BACKENDS += ["accounts.oidc.OIDCBackend"]
+# Before CsrfViewMiddleware: a request whose bearer token validates skips CSRF.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.csrf.CsrfViewMiddleware"),
+    "accounts.middleware.BearerTokenMiddleware",
+)
 
 # Security
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -23,6 +23,7 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 from schema.accounts.queries import Query as AccountsQuery
 from schema.errors import ErrorPolicy, is_expected
 from schema.limits import OneSensitiveFieldPerDocument
+from schema.oidc.mutations import Mutation as OidcMutation
 from schema.profile.mutations import Mutation as ProfileMutation
 
 logger = logging.getLogger("roster.graphql")
@@ -37,7 +38,7 @@ class NodeQuery:
 Query = merge_types("Query", (NodeQuery, AccountsQuery))
 
 
-Mutation = merge_types("Mutation", (ProfileMutation,))
+Mutation = merge_types("Mutation", (ProfileMutation, OidcMutation))
 
 
 class IntrospectionOnlyWithExplorer(NoSchemaIntrospectionCustomRule):

@@ -15,6 +15,7 @@ from accounts.selectors import (
     permission_groups_visible_to,
     users_visible_to,
 )
+from schema.oidc.types import ExternalIdentityType
 from schema.permissions import viewer
 
 
@@ -62,6 +63,11 @@ class UserType(relay.Node):
     timezone: strawberry.auto
     organization: OrganizationType | None
     permission_groups: list[PermissionGroupType] = strawberry_django.field(field_name="groups")
+    external_identities: list[ExternalIdentityType] = strawberry_django.field(
+        field_name="external_authentications",
+        description="The identities at external providers the user signs in with; "
+        "only the user sees their own.",
+    )
 
     @strawberry_django.field(select_related=["profile"], only=["profile__first_name"])
     def first_name(self) -> str:
