@@ -20,6 +20,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
+from schema.accounts.mutations import AuthMutation
 from schema.accounts.queries import Query as AccountsQuery
 from schema.errors import ErrorPolicy, is_expected
 from schema.limits import OneSensitiveFieldPerDocument
@@ -37,7 +38,7 @@ class NodeQuery:
 Query = merge_types("Query", (NodeQuery, AccountsQuery))
 
 
-Mutation = merge_types("Mutation", (ProfileMutation,))
+Mutation = merge_types("Mutation", (AuthMutation, ProfileMutation))
 
 
 class IntrospectionOnlyWithExplorer(NoSchemaIntrospectionCustomRule):
