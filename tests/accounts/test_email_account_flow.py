@@ -78,8 +78,13 @@ def test_register_verify_login_logout_reset_change(settings):
     assert client.execute(ME).data["me"]["email"] == EMAIL
     assert session_cookie(client)
 
-    subjects = [message.subject for message in mails_to(EMAIL)]
-    assert len(subjects) == 4  # verify, reset, changed (reset), changed (change)
+    messages = mails_to(EMAIL)
+    assert len(messages) == 4  # verify, reset, changed (reset), changed (change)
+    for message in messages:
+        [(html, mimetype)] = message.alternatives
+        assert mimetype == "text/html"
+        assert html.lstrip().startswith("<!DOCTYPE html>")
+        assert message.subject and "\n" not in message.subject
 
     # No token is ever stored in plain text, anywhere in the database.
     dump = StringIO()

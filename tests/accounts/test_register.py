@@ -114,6 +114,36 @@ def test_existing_email_answers_like_success_and_notifies_the_owner(
         assert node.data == {"node": None}
 
 
+def every_user_field() -> str:
+    """A selection of every field of User (one level deep), so fields added later are
+    compared between a fresh account and the look-alike too."""
+    from graphql import Undefined, get_named_type, is_leaf_type, is_non_null_type
+
+    from schema.schema import schema
+
+    user_type = schema._schema.type_map["User"]
+    selections = []
+    for name, field in user_type.fields.items():
+        if any(
+            is_non_null_type(a.type) and a.default_value is Undefined for a in field.args.values()
+        ):
+            continue
+        named = get_named_type(field.type)
+        selections.append(name if is_leaf_type(named) else f"{name} {{ __typename }}")
+    return "... on User { " + " ".join(selections) + " }"
+
+
+def test_existing_email_answers_alike_on_every_user_field(gql, make_client):
+    UserFactory(email="taken@example.com")
+    selection = every_user_field()
+    fresh = make_client().mutate("register", register_input(email="fresh@example.com"), selection)
+    taken = gql.mutate("register", register_input(email="taken@example.com"), selection)
+    assert fresh.keys() == taken.keys()
+    assert len(fresh) > 8
+    differs = {key for key in fresh if fresh[key] != taken[key]}
+    assert differs == {"id", "email"}
+
+
 def test_existing_email_runs_the_hasher(gql, monkeypatch):
     from django.contrib.auth.hashers import MD5PasswordHasher
 
