@@ -136,6 +136,14 @@ def test_reset_sets_the_password_and_ends_every_session(gql, user, send_now):
     assert gql.mutate("login", login, USER_FIELDS)["__typename"] == "User"
 
 
+def test_reset_proves_the_email(gql, organization, send_now):
+    unverified = UserFactory(organization=organization, email_verified=False)
+    token = reset_token(gql, unverified, send_now)
+    assert reset(gql, token)["emailVerified"] is True
+    login = {"email": unverified.email, "password": STRONG_PASSWORD}
+    assert gql.mutate("login", login, USER_FIELDS)["__typename"] == "User"
+
+
 def test_reset_token_is_single_use(gql, user, send_now):
     token = reset_token(gql, user, send_now)
     assert reset(gql, token)["__typename"] == "User"

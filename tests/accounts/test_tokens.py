@@ -107,7 +107,7 @@ def test_unknown_token_answers_token_invalid(gql, send_now, token):
 
 
 def test_reset_token_does_not_verify_an_email(gql, send_now):
-    register(gql, send_now)
+    verification = register(gql, send_now)
     with send_now():
         gql.mutate("requestPasswordReset", {"email": "new.person@example.com"}, ACCEPTED)
     reset_token = token_from(mails_to("new.person@example.com")[-1], "/reset-password")
@@ -115,6 +115,8 @@ def test_reset_token_does_not_verify_an_email(gql, send_now):
     assert operation_codes(verify(gql, reset_token)) == ["TOKEN_INVALID"]
     assert not User.objects.get(email="new.person@example.com").email_verified
     assert ResetPasswordToken.objects.get().used_at is None
+    # A token of another purpose leaves the verification token working.
+    assert verify(gql, verification)["emailVerified"] is True
 
 
 def test_resend_invalidates_the_older_token(gql, send_now):
