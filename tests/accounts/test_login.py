@@ -159,22 +159,42 @@ def test_failed_logins_are_limited_per_address(gql, organization, settings):
     assert login(GraphQLClient(REMOTE_ADDR="10.2.2.2"), victim.email)["__typename"] == "User"
 
 
-def test_aliased_logins_in_one_document_count_one_by_one(gql, user, settings, hasher_calls):
-    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login-email": (3, 900)}
-    settings.GRAPHQL_MAX_ALIASES = 60
-    wrong = {"email": user.email, "password": "wrong password!"}
-    right = {"email": user.email, "password": PASSWORD}
+def aliased_logins(count: int) -> str:
     fields = " ".join(
         f"try{i}: login(input: $wrong) {{ __typename ... on OperationInfo {{ messages {{ code }} }} }}"
-        for i in range(49)
+        for i in range(count - 1)
     )
-    document = (
+    return (
         "mutation($wrong: LoginInput!, $right: LoginInput!) { "
         + fields
         + " last: login(input: $right) { __typename ... on OperationInfo { messages { code } } } }"
     )
 
-    result = gql.execute(document, {"wrong": wrong, "right": right})
+
+def test_fifty_aliased_logins_in_one_document_get_no_try(gql, user, settings, hasher_calls):
+    settings.GRAPHQL_MAX_ALIASES = 60
+    wrong = {"email": user.email, "password": "wrong password!"}
+    right = {"email": user.email, "password": PASSWORD}
+
+    result = gql.execute(aliased_logins(50), {"wrong": wrong, "right": right})
+
+    assert result.errors
+    assert result.data is None
+    assert hasher_calls == []
+    assert session_cookie(gql) is None
+
+
+def test_aliased_logins_count_one_by_one_without_the_document_rule(
+    gql, user, settings, hasher_calls, monkeypatch
+):
+    """Defence in depth: even if a document could carry many logins, each one counts."""
+    monkeypatch.setattr("schema.limits.SENSITIVE_FIELDS", frozenset())
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login-email": (3, 900)}
+    settings.GRAPHQL_MAX_ALIASES = 60
+    wrong = {"email": user.email, "password": "wrong password!"}
+    right = {"email": user.email, "password": PASSWORD}
+
+    result = gql.execute(aliased_logins(50), {"wrong": wrong, "right": right})
 
     assert not result.errors, result.errors
     answers = [result.data[f"try{i}"] for i in range(49)] + [result.data["last"]]

@@ -176,7 +176,25 @@ def test_token_redemptions_are_limited_per_address(gql, send_now, settings):
     assert verify(GraphQLClient(REMOTE_ADDR="10.4.4.4"), token)["emailVerified"] is True
 
 
-def test_aliased_token_guesses_count_one_by_one(gql, send_now, settings):
+def test_aliased_token_guesses_are_refused_as_a_whole(gql, send_now):
+    token = register(gql, send_now)
+    fields = " ".join(
+        f'g{i}: verifyEmail(input: {{token: "guess-{i}"}}) {{ __typename }}' for i in range(5)
+    )
+    result = gql.execute(
+        "mutation($t: String!) { "
+        + fields
+        + " real: verifyEmail(input: {token: $t}) { __typename } }",
+        {"t": token},
+    )
+    assert result.errors and result.data is None
+    assert VerificationToken.objects.get().used_at is None
+    assert not User.objects.get(email="new.person@example.com").email_verified
+
+
+def test_aliased_token_guesses_count_one_by_one(gql, send_now, settings, monkeypatch):
+    """Defence in depth: without the one-sensitive-field rule each alias still counts."""
+    monkeypatch.setattr("schema.limits.SENSITIVE_FIELDS", frozenset())
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "token-address": (3, 900)}
     token = register(gql, send_now)
     fields = " ".join(
