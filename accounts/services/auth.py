@@ -17,7 +17,7 @@ from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.validators import ProhibitNullCharactersValidator, validate_email
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -58,7 +58,10 @@ LOOK_ALIKE_PK = -1
 
 
 def email_normalize(email: str | None) -> str:
-    return (email or "").strip().lower()
+    """The stored form of an email; "" for what no account can have (NUL characters,
+    which PostgreSQL cannot even compare)."""
+    email = (email or "").strip().lower()
+    return "" if "\x00" in email else email
 
 
 def _email_validate(email: str) -> None:
@@ -72,6 +75,10 @@ def _email_validate(email: str) -> None:
 
 def _text_validate(value: str, *, field: str, max_length: int, required: bool = False) -> str:
     value = (value or "").strip()
+    try:
+        ProhibitNullCharactersValidator()(value)
+    except ValidationError as error:
+        raise Invalid.from_validation_error(error, field=field) from error
     if required and not value:
         raise Invalid("This field is required.", field=field, code="required")
     if len(value) > max_length:
@@ -320,7 +327,7 @@ def verification_email_resend(*, request: HttpRequest, email: str) -> None:
     email = email_normalize(email)
     _email_request_limit(request, email)
     user = User.objects.filter(email=email, is_active=True, email_verified=False).first()
-    if user is not None:
+    if email and user is not None:
         _verification_email_send(user)
 
 
@@ -377,7 +384,7 @@ def password_reset_request(*, request: HttpRequest, email: str) -> None:
     email = email_normalize(email)
     _email_request_limit(request, email)
     user = User.objects.filter(email=email, is_active=True).first()
-    if user is None:
+    if not email or user is None:
         return
     token = token_issue(user=user, purpose=Purpose.RESET_PASSWORD)
     email_send(
