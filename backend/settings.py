@@ -170,6 +170,9 @@ elif DEBUG or TESTING:
 else:
     raise ImproperlyConfigured("EMAIL_HOST must be set when DEBUG is off.")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Roster <no-reply@localhost>")
+# Send after commit on a background thread, so a slow mail server neither delays the
+# answer nor reveals (by timing) whether an address has an account.
+EMAIL_SEND_IN_BACKGROUND = env_bool("EMAIL_SEND_IN_BACKGROUND", not TESTING)
 FRONTEND_URL = env("FRONTEND_URL", "http://localhost:3000").rstrip("/")
 
 # GraphQL

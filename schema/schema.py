@@ -20,6 +20,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
+from schema.accounts.mutations import AuthMutation
 from schema.accounts.queries import Query as AccountsQuery
 from schema.errors import ErrorPolicy, is_expected
 from schema.limits import OneSensitiveFieldPerDocument
@@ -38,7 +39,7 @@ class NodeQuery:
 Query = merge_types("Query", (NodeQuery, AccountsQuery))
 
 
-Mutation = merge_types("Mutation", (ProfileMutation, OidcMutation))
+Mutation = merge_types("Mutation", (AuthMutation, ProfileMutation, OidcMutation))
 
 
 class IntrospectionOnlyWithExplorer(NoSchemaIntrospectionCustomRule):

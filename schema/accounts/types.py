@@ -109,3 +109,13 @@ def _avatar_file_url(user: models.User, field: str, info: Info) -> str | None:
     if not file:
         return None
     return info.context.request.build_absolute_uri(file.url)
+
+
+@strawberry.type(description="The request was accepted (the same answer for any email).")
+class EmailRequestAccepted:
+    ok: bool = True
+
+
+@strawberry.type(description="The session has ended.")
+class LoggedOut:
+    ok: bool = True
