@@ -21,6 +21,8 @@ from strawberry.tools import merge_types
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from schema.accounts.queries import Query as AccountsQuery
+from schema.directory.mutations import Mutation as ContactsMutation
+from schema.directory.queries import Query as ContactsQuery
 from schema.errors import ErrorPolicy, is_expected
 
 logger = logging.getLogger("roster.graphql")
@@ -32,14 +34,8 @@ class NodeQuery:
     nodes: list[relay.Node | None] = strawberry_django.node()
 
 
-Query = merge_types("Query", (NodeQuery, AccountsQuery))
-
-
-@strawberry.type
-class Mutation:
-    @strawberry.field(description="Always true; a placeholder until mutations land.")
-    def ping(self) -> bool:
-        return True
+Query = merge_types("Query", (NodeQuery, AccountsQuery, ContactsQuery))
+Mutation = merge_types("Mutation", (ContactsMutation,))
 
 
 class IntrospectionOnlyWithExplorer(NoSchemaIntrospectionCustomRule):

@@ -15,6 +15,7 @@ from accounts.selectors import (
     permission_groups_visible_to,
     users_visible_to,
 )
+from schema.directory.types import ContactType
 from schema.permissions import viewer
 
 
@@ -62,6 +63,9 @@ class UserType(relay.Node):
     timezone: strawberry.auto
     organization: OrganizationType | None
     permission_groups: list[PermissionGroupType] = strawberry_django.field(field_name="groups")
+    profile_contact: ContactType | None = strawberry_django.field(
+        description="The user's profile contact, as the viewer sees it (merged view)."
+    )
 
     @strawberry_django.field(select_related=["profile"], only=["profile__first_name"])
     def first_name(self) -> str:
