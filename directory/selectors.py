@@ -15,6 +15,14 @@ def _authenticated(user) -> bool:
     return getattr(user, "is_authenticated", False)
 
 
+def _bases_visible_to(user) -> Q:
+    """Profile contacts of the user's organization (and the user's own), personal contacts."""
+    visible = Q(owner=user, override__isnull=True)
+    if user.organization_id is not None:
+        visible |= Q(user__organization_id=user.organization_id)
+    return visible
+
+
 def contacts_visible_to(*, user) -> QuerySet[Contact]:
     """The stored contacts ``user`` may see, as they are (no merge).
 
@@ -25,9 +33,8 @@ def contacts_visible_to(*, user) -> QuerySet[Contact]:
     """
     if not _authenticated(user):
         return Contact.objects.none()
-    visible = Q(owner=user, override__isnull=True)
+    visible = _bases_visible_to(user)
     if user.organization_id is not None:
-        visible |= Q(user__organization_id=user.organization_id)
         visible |= Q(owner=user, override__user__organization_id=user.organization_id)
     return Contact.objects.filter(visible)
 
@@ -38,7 +45,9 @@ def contacts_listed_for(*, user) -> QuerySet[Contact]:
     Each is shown through the user's own override when there is one; another person's
     override never changes or hides anything here.
     """
-    return contacts_visible_to(user=user).filter(override__isnull=True)
+    if not _authenticated(user):
+        return Contact.objects.none()
+    return Contact.objects.filter(_bases_visible_to(user), override__isnull=True)
 
 
 def contacts_merged_for(*, user, search: str | None = None) -> QuerySet[Contact]:
@@ -48,16 +57,19 @@ def contacts_merged_for(*, user, search: str | None = None) -> QuerySet[Contact]
     ignoring case and accents: the override's name when it sets one (the base's otherwise),
     and the values of both.
     """
-    queryset = contacts_listed_for(user=user).annotate(
+    if not _authenticated(user):
+        return Contact.objects.none()
+    no_name = Value("", output_field=TextField())
+    # One LEFT JOIN to the viewer's override (at most one per base: a unique constraint).
+    queryset = contacts_listed_for(user=user).alias(
         viewer_override=FilteredRelation("overrides", condition=Q(overrides__owner=user)),
         merged_search_full_name=Coalesce(
-            NullIf(F("viewer_override__search_full_name"), Value("", output_field=TextField())),
-            F("search_full_name"),
+            NullIf(F("viewer_override__search_full_name"), no_name), F("search_full_name")
         ),
         merged_search_short_name=Coalesce(
-            NullIf(F("viewer_override__search_short_name"), Value("", output_field=TextField())),
-            F("search_short_name"),
+            NullIf(F("viewer_override__search_short_name"), no_name), F("search_short_name")
         ),
+        override_search_values=F("viewer_override__search_values"),
     )
     terms = search_terms(search)
     if terms:
@@ -65,7 +77,7 @@ def contacts_merged_for(*, user, search: str | None = None) -> QuerySet[Contact]
             _candidates(user=user, terms=terms),
             _merged_match(terms),
         )
-    return queryset.order_by("merged_search_full_name", "full_name", "id")
+    return queryset.order_by("merged_search_full_name", "id")
 
 
 def _row_match(terms: list[str], prefix: str = "") -> Q:
@@ -94,7 +106,7 @@ def _merged_match(terms: list[str]) -> Q:
         match |= Q(merged_search_full_name__contains=term)
         match |= Q(merged_search_short_name__contains=term)
         match |= Q(search_values__contains=term)
-        match |= Q(viewer_override__search_values__contains=term)
+        match |= Q(override_search_values__contains=term)
     return match
 
 
