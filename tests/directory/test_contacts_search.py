@@ -70,7 +70,8 @@ def test_blank_search_lists_everything(make_client, viewer, people):
     assert names(make_client(viewer), search="") == names(make_client(viewer))
 
 
-def test_search_finds_organization_profiles_by_email(make_client, viewer, ryan, outsider):
+def test_search_finds_organization_profiles_by_email(make_client, viewer, ryan, other_organization):
+    outsider = UserFactory(organization=other_organization, first_name="Otto", last_name="Out")
     assert names(make_client(viewer), search="ryan@WORK") == ["Ryan Smith"]
     assert names(make_client(outsider), search="ryan") == []
     assert names(make_client(outsider), search="smith") == []
