@@ -22,6 +22,8 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from schema.accounts.mutations import AuthMutation
 from schema.accounts.queries import Query as AccountsQuery
+from schema.directory.mutations import Mutation as ContactsMutation
+from schema.directory.queries import Query as ContactsQuery
 from schema.errors import ErrorPolicy, is_expected
 from schema.limits import OneSensitiveFieldPerDocument
 from schema.oidc.mutations import Mutation as OidcMutation
@@ -36,10 +38,8 @@ class NodeQuery:
     nodes: list[relay.Node | None] = strawberry_django.node()
 
 
-Query = merge_types("Query", (NodeQuery, AccountsQuery))
-
-
-Mutation = merge_types("Mutation", (AuthMutation, ProfileMutation, OidcMutation))
+Query = merge_types("Query", (NodeQuery, AccountsQuery, ContactsQuery))
+Mutation = merge_types("Mutation", (AuthMutation, ProfileMutation, OidcMutation, ContactsMutation))
 
 
 class IntrospectionOnlyWithExplorer(NoSchemaIntrospectionCustomRule):

@@ -15,6 +15,7 @@ from accounts.selectors import (
     permission_groups_visible_to,
     users_visible_to,
 )
+from schema.directory.types import ContactType
 from schema.oidc.types import ExternalIdentityType
 from schema.permissions import viewer
 
@@ -67,6 +68,9 @@ class UserType(relay.Node):
         field_name="external_authentications",
         description="The identities at external providers the user signs in with; "
         "only the user sees their own.",
+    )
+    profile_contact: ContactType | None = strawberry_django.field(
+        description="The user's profile contact, as the viewer sees it (merged view)."
     )
 
     @strawberry_django.field(select_related=["profile"], only=["profile__first_name"])
