@@ -22,6 +22,8 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from schema.accounts.queries import Query as AccountsQuery
 from schema.errors import ErrorPolicy, is_expected
+from schema.teams.mutations import Mutation as TeamsMutation
+from schema.teams.queries import Query as TeamsQuery
 
 logger = logging.getLogger("roster.graphql")
 
@@ -32,14 +34,9 @@ class NodeQuery:
     nodes: list[relay.Node | None] = strawberry_django.node()
 
 
-Query = merge_types("Query", (NodeQuery, AccountsQuery))
+Query = merge_types("Query", (NodeQuery, AccountsQuery, TeamsQuery))
 
-
-@strawberry.type
-class Mutation:
-    @strawberry.field(description="Always true; a placeholder until mutations land.")
-    def ping(self) -> bool:
-        return True
+Mutation = merge_types("Mutation", (TeamsMutation,))
 
 
 class IntrospectionOnlyWithExplorer(NoSchemaIntrospectionCustomRule):
