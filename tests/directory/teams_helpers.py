@@ -26,12 +26,12 @@ def user_id(user) -> str:
     return global_id("User", user.guid)
 
 
-def make_team(owner, name: str = "Platform", **members_by_role) -> Team:
-    """A team owned by ``owner``; ``members_by_role`` maps a role to a list of users."""
-    team = team_create(actor=owner, name=name)
+def make_team(creator, name: str = "Platform", **members_by_role) -> Team:
+    """A team created (so owned) by ``creator``; ``members_by_role`` maps a role to a list of users."""
+    team = team_create(actor=creator, name=name)
     for role, users in members_by_role.items():
         for user in users:
-            team_member_add(actor=owner, team_id=team.pk, user_guid=user.guid, role=role)
+            team_member_add(actor=creator, team_id=team.pk, user_guid=user.guid, role=role)
     return team
 
 
