@@ -14,6 +14,7 @@ from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Case, IntegerField, Value, When
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
 from accounts.errors import (
@@ -167,12 +168,22 @@ def team_delete(*, actor, team_id) -> Team:
         if not roles.can_delete(perms):
             raise PermissionDenied()
         pk = team.pk
-        content_type = _team_content_type()
-        for model in (UserObjectPermission, GroupObjectPermission):
-            model.objects.filter(content_type=content_type, object_pk=str(pk)).delete()
+        team_permissions_purge(team_id=pk)
         team.delete()
     team.pk = pk
     return team
+
+
+def team_permissions_purge(*, team_id) -> None:
+    """Delete every guardian object permission (user and group) on a team.
+
+    The rows point at the team through a generic relation, which the database does not
+    cascade: ``team_delete`` calls this explicitly, and a ``post_delete`` receiver calls
+    it for teams deleted with their organization.
+    """
+    content_type = _team_content_type()
+    for model in (UserObjectPermission, GroupObjectPermission):
+        model.objects.filter(content_type=content_type, object_pk=str(team_id)).delete()
 
 
 def team_member_add(*, actor, team_id, user_guid, role: TeamRole | str) -> TeamMembership:
@@ -237,6 +248,46 @@ def team_member_remove(*, actor, team_id, user_guid) -> Team:
         membership.delete()
         _permissions_sync(team=team, user_id=membership.user_id, role=None)
     return team
+
+
+def team_memberships_end(*, user, organization_id) -> None:
+    """End ``user``'s memberships in the teams of an organization they are leaving.
+
+    For the organization services (member removed, member moved by an invitation), inside
+    their transaction. A team whose last owner leaves passes the owner role to its
+    longest-standing administrator, else to its longest-standing member; a team left
+    empty is deleted.
+    """
+    team_ids = TeamMembership.objects.filter(
+        user_id=user.pk, team__organization_id=organization_id
+    ).values("team_id")
+    successors_first = Case(
+        When(role=TeamRole.ADMINISTRATOR, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    with transaction.atomic():
+        # Locked in primary-key order, so concurrent callers cannot deadlock.
+        for team in Team.objects.select_for_update().filter(pk__in=team_ids).order_by("pk"):
+            membership = TeamMembership.objects.filter(team=team, user_id=user.pk).first()
+            if membership is None:
+                continue
+            if membership.role == TeamRole.OWNER and not _other_owner_exists(membership=membership):
+                successor = (
+                    TeamMembership.objects.filter(team=team)
+                    .exclude(pk=membership.pk)
+                    .order_by(successors_first, "created_at", "id")
+                    .first()
+                )
+                if successor is None:
+                    team_permissions_purge(team_id=team.pk)
+                    team.delete()
+                    continue
+                successor.role = TeamRole.OWNER
+                successor.save(update_fields=["role"])
+                _permissions_sync(team=team, user_id=successor.user_id, role=TeamRole.OWNER)
+            membership.delete()
+            _permissions_sync(team=team, user_id=user.pk, role=None)
 
 
 def _last_owner() -> LastOwner:
