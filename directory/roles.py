@@ -25,7 +25,7 @@ step down only while another owner remains (``keeps_an_owner``; refusal ``LAST_O
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Set
 
 from directory.models import TeamRole
 
@@ -42,7 +42,8 @@ ROLE_PERMISSIONS: dict[TeamRole, frozenset[str]] = {
 }
 TEAM_PERMISSIONS: frozenset[str] = ROLE_PERMISSIONS[TeamRole.OWNER]
 
-Permissions = frozenset[str] | set[str] | Iterable[str]
+# The actor's permission codenames on one team (directory.team_selectors.team_permissions_of).
+Permissions = Set[str]
 
 
 def permissions_for_role(role: TeamRole | str | None) -> frozenset[str]:

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from guardian.models import UserObjectPermission
 
+from accounts.errors import NotFound
 from directory.models import Team, TeamMembership
 from directory.services.teams import team_member_add
 from tests.directory.teams_helpers import (
@@ -77,13 +78,8 @@ def test_create_team_makes_the_creator_its_owner(make_client, user):
 )
 def test_create_team_refuses_a_bad_name(make_client, user, name, code):
     payload = make_client(user).mutate("createTeam", {"name": name}, TEAM)
-    assert payload["messages"] == [
-        {
-            "kind": "VALIDATION",
-            "field": "name",
-            "code": code,
-            "message": payload["messages"][0]["message"],
-        }
+    assert [(m["kind"], m["field"], m["code"]) for m in payload["messages"]] == [
+        ("VALIDATION", "name", code)
     ]
     assert not Team.objects.exists()
 
@@ -422,7 +418,5 @@ def test_leaving_answers_the_team_without_a_role(make_client, user):
 
 def test_service_refuses_adding_to_another_organizations_team(user, outsider):
     team = make_team(user)
-    from accounts.errors import NotFound
-
     with pytest.raises(NotFound):
         team_member_add(actor=outsider, team_id=team.pk, user_guid=outsider.guid, role="owner")

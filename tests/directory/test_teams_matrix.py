@@ -73,7 +73,7 @@ CODES = {"OK": None, "DENIED": "PERMISSION_DENIED"}
 
 
 def _parse(text: str) -> dict[tuple[str, str], str]:
-    lines = [line for line in text.strip().splitlines()]
+    lines = text.strip().splitlines()
     columns = lines[0].split()[1:]
     table = {}
     for line in lines[1:]:
