@@ -8,8 +8,10 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
+from django.conf import settings
 from graphql import GraphQLError
 from strawberry.extensions import FieldExtension, MaskErrors
 from strawberry_django.fields.types import OperationInfo, OperationMessage
@@ -71,6 +73,8 @@ class ErrorPolicy(MaskErrors):
         processed = []
         for error in super()._process_errors(errors):
             original = error.original_error
+            if original is None and not settings.GRAPHIQL:
+                error = _without_suggestions(error)
             if isinstance(original, DomainError):
                 error = GraphQLError(
                     original.message,
@@ -82,3 +86,16 @@ class ErrorPolicy(MaskErrors):
                 )
             processed.append(error)
         return processed
+
+
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+def _without_suggestions(error: GraphQLError) -> GraphQLError:
+    """Field suggestions map the schema for a prober; production answers without them."""
+    message = _SUGGESTION.sub("", error.message)
+    if message == error.message:
+        return error
+    return GraphQLError(
+        message, nodes=error.nodes, source=error.source, positions=error.positions, path=error.path
+    )

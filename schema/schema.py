@@ -22,6 +22,7 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from schema.accounts.queries import Query as AccountsQuery
 from schema.errors import ErrorPolicy, is_expected
+from schema.limits import OneSensitiveFieldPerDocument
 from schema.teams.mutations import Mutation as TeamsMutation
 from schema.teams.queries import Query as TeamsQuery
 
@@ -63,7 +64,7 @@ def _extensions():
         lambda: MaxAliasesLimiter(max_alias_count=settings.GRAPHQL_MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=settings.GRAPHQL_MAX_TOKENS),
         ErrorPolicy,
-        lambda: AddValidationRules([IntrospectionOnlyWithExplorer]),
+        lambda: AddValidationRules([IntrospectionOnlyWithExplorer, OneSensitiveFieldPerDocument]),
     ]
     return extensions
 

@@ -1,0 +1,46 @@
+"""Request limits beyond depth/aliases/tokens (see schema.schema._extensions)."""
+
+from __future__ import annotations
+
+from graphql import GraphQLError, ValidationRule
+
+# Root mutations that guess or redeem secrets, or send email: one per document.
+SENSITIVE_FIELDS = frozenset(
+    {
+        "login",
+        "register",
+        "requestPasswordReset",
+        "resendVerificationEmail",
+        "resetPassword",
+        "verifyEmail",
+        "acceptInvitation",
+        "loginExternal",
+    }
+)
+
+
+class OneSensitiveFieldPerDocument(ValidationRule):
+    """A document may call at most one sensitive mutation field, once.
+
+    Rate limits already count every call; this refuses the whole batch up front so an
+    aliased flood costs nothing (no hashing, no email)."""
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.seen = 0
+
+    def enter_field(self, node, *args) -> None:
+        parent = self.context.get_parent_type()
+        mutation_type = self.context.schema.mutation_type
+        if parent is None or mutation_type is None or parent is not mutation_type:
+            return
+        if node.name.value in SENSITIVE_FIELDS:
+            self.seen += 1
+            if self.seen == 2:
+                self.report_error(
+                    GraphQLError(
+                        "Only one sign-in, registration, token or email request is allowed "
+                        "per document.",
+                        node,
+                    )
+                )
