@@ -136,8 +136,39 @@ def test_teams_pages_are_capped_at_100(make_client, user):
     rest = client.execute(TEAMS, {"first": 2, "after": first["pageInfo"]["endCursor"]})
     assert [e["node"]["name"] for e in rest.data["teams"]["edges"]] == ["Team 2"]
     too_many = client.execute(TEAMS, {"first": 101})
-    assert too_many.data is None or too_many.data.get("teams") is None
-    assert too_many.errors
+    assert too_many.data is None
+    assert too_many.error_codes() == ["INVALID"]
+    assert "100" in too_many.errors[0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ("first: 101", "Argument 'first' cannot be higher than 100."),
+        ("last: -1", "Argument 'last' must be a non-negative integer."),
+        ('after: "0"', "Invalid pagination cursor."),
+        ('before: "bm90IGEgY3Vyc29y"', "Invalid pagination cursor."),
+    ],
+)
+def test_bad_pagination_arguments_answer_invalid(make_client, user, arguments, message):
+    team = make_team(user)
+    client = make_client(user)
+    queries = [
+        (f"query {{ teams({arguments}) {{ totalCount }} }}", {}),
+        (
+            f"query($id: ID!) {{ team(id: $id) {{ members({arguments}) {{ totalCount }} }} }}",
+            {"id": team_id(team)},
+        ),
+        (
+            f"query {{ teams {{ edges {{ node {{ members({arguments}) {{ totalCount }} }} }} }} }}",
+            {},
+        ),
+    ]
+    for query, variables in queries:
+        result = client.execute(query, variables)
+        assert [(e["message"], e["extensions"]) for e in result.errors] == [
+            (message, {"code": "INVALID"})
+        ], query
 
 
 def test_teams_and_team_need_a_signed_in_viewer(gql, user):
