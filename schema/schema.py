@@ -28,6 +28,8 @@ from schema.errors import ErrorPolicy, is_expected
 from schema.limits import OneSensitiveFieldPerDocument
 from schema.oidc.mutations import Mutation as OidcMutation
 from schema.profile.mutations import Mutation as ProfileMutation
+from schema.teams.mutations import Mutation as TeamsMutation
+from schema.teams.queries import Query as TeamsQuery
 
 logger = logging.getLogger("roster.graphql")
 
@@ -38,8 +40,10 @@ class NodeQuery:
     nodes: list[relay.Node | None] = strawberry_django.node()
 
 
-Query = merge_types("Query", (NodeQuery, AccountsQuery, ContactsQuery))
-Mutation = merge_types("Mutation", (AuthMutation, ProfileMutation, OidcMutation, ContactsMutation))
+Query = merge_types("Query", (NodeQuery, AccountsQuery, ContactsQuery, TeamsQuery))
+Mutation = merge_types(
+    "Mutation", (AuthMutation, ProfileMutation, OidcMutation, ContactsMutation, TeamsMutation)
+)
 
 
 class IntrospectionOnlyWithExplorer(NoSchemaIntrospectionCustomRule):
