@@ -44,6 +44,7 @@ from accounts.ratelimit import client_address, rate_limit_hit, rate_limit_undo
 from accounts.services.invitations import invitation_join_new_user
 from accounts.services.organizations import organization_create
 from accounts.tokens import Purpose, token_hash, token_new
+from directory.services.contacts import profile_contact_build
 
 logger = logging.getLogger(__name__)
 
@@ -301,6 +302,7 @@ def _user_exists_answer(
     look_alike.profile = ProfileData(
         user=look_alike, first_name=candidate.first_name, last_name=candidate.last_name
     )
+    look_alike.profile_contact = profile_contact_build(user=look_alike)
     return look_alike
 
 

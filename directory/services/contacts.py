@@ -45,18 +45,25 @@ def contact_can_override(*, actor, contact: Contact) -> bool:
 # Profile contacts ----------------------------------------------------------------------------
 
 
+def _profile_contact_defaults(user) -> dict:
+    full_name = f"{user.first_name} {user.last_name}".strip() or user.email
+    return {
+        "owner": user,
+        "full_name": full_name[:FULL_NAME_MAX],
+        "data": {"emails": [{"type": "Work", "value": user.email}]} if user.email else {},
+    }
+
+
 def profile_contact_create(*, user) -> Contact:
     """The profile contact every user has, owned by that user."""
-    full_name = f"{user.first_name} {user.last_name}".strip() or user.email
-    contact, _ = Contact.objects.get_or_create(
-        user=user,
-        defaults={
-            "owner": user,
-            "full_name": full_name[:FULL_NAME_MAX],
-            "data": {"emails": [{"type": "Work", "value": user.email}]} if user.email else {},
-        },
-    )
+    contact, _ = Contact.objects.get_or_create(user=user, defaults=_profile_contact_defaults(user))
     return contact
+
+
+def profile_contact_build(*, user) -> Contact:
+    """The profile contact ``user`` would get, unsaved (for an answer that must look
+    exactly like a new account's without creating one)."""
+    return Contact(user=user, **_profile_contact_defaults(user))
 
 
 def profile_contact_sync(*, user) -> None:
