@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -40,4 +41,12 @@ def email_send(*, to: str, template: str, context: dict) -> None:
         except Exception:
             logger.exception("Could not send the %r email", template)
 
-    transaction.on_commit(send)
+    def deliver() -> None:
+        if settings.EMAIL_SEND_IN_BACKGROUND:
+            # Off the request path: the mail server's delay must not tell a caller
+            # whether an address has an account (reset, resend, register).
+            threading.Thread(target=send, name=f"email-{template}", daemon=True).start()
+        else:
+            send()
+
+    transaction.on_commit(deliver)

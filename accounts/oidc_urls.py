@@ -1,13 +1,49 @@
-from django.conf import settings
-from django.http import JsonResponse
-from django.urls import include, path
+"""``/api/user/oidc/``: the browser flow, or a plain "OIDC is off" without a provider.
+
+Whether OIDC is on is decided per request (``settings.OIDC_ENABLED``), so the routes
+and their names always exist and a test can switch a provider on.
+"""
+
+from functools import wraps
+
+from django.http import Http404, JsonResponse
+from django.urls import path
+from mozilla_django_oidc.views import OIDCLogoutView
+
+from accounts.oidc import AuthenticationCallbackView, AuthenticationRequestView
+from accounts.oidc_client import oidc_enabled
 
 
 def oidc_disabled(request, *args, **kwargs):
     return JsonResponse({"detail": "OIDC is off: no provider is configured."}, status=404)
 
 
-if settings.OIDC_ENABLED:
-    urlpatterns = [path("", include("mozilla_django_oidc.urls"))]
-else:
-    urlpatterns = [path("<path:rest>", oidc_disabled), path("", oidc_disabled)]
+def _when_enabled(view):
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        if not oidc_enabled():
+            return oidc_disabled(request)
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
+def _not_found(request, *args, **kwargs):
+    raise Http404()
+
+
+urlpatterns = [
+    path(
+        "authenticate/",
+        _when_enabled(AuthenticationRequestView.as_view()),
+        name="oidc_authentication_init",
+    ),
+    path(
+        "callback/",
+        _when_enabled(AuthenticationCallbackView.as_view()),
+        name="oidc_authentication_callback",
+    ),
+    path("logout/", _when_enabled(OIDCLogoutView.as_view()), name="oidc_logout"),
+    path("<path:rest>", _when_enabled(_not_found)),
+    path("", _when_enabled(_not_found)),
+]

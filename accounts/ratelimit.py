@@ -7,6 +7,7 @@ counters are shared by every server process.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass
 
@@ -70,3 +71,13 @@ def client_address(request) -> str:
         if len(forwarded) >= proxies:
             return forwarded[-proxies]
     return request.META.get("REMOTE_ADDR", "")
+
+
+def rate_limit_undo(*, scope: str, identity: str | None) -> None:
+    """Take back one attempt counted by ``rate_limit_hit`` (e.g. a login that succeeded,
+    so only failures count). Counting first and undoing after keeps the limit atomic:
+    concurrent calls can never get more tries than the limit."""
+    if not identity:
+        return
+    with contextlib.suppress(ValueError):  # expired meanwhile: nothing to take back
+        cache.decr(_key(scope, identity))

@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import Invitation, Organization, User
+from accounts.models import Invitation, Organization, User, UserExternalAuthentication
 from accounts.services.groups import user_is_inviter
 
 
@@ -30,6 +30,13 @@ def permission_groups_visible_to(*, user) -> QuerySet[Group]:
     if not getattr(user, "is_authenticated", False):
         return Group.objects.none()
     return Group.objects.all()
+
+
+def external_identities_visible_to(*, user) -> QuerySet[UserExternalAuthentication]:
+    """A person's sign-in identities are theirs alone: colleagues do not see them."""
+    if not getattr(user, "is_authenticated", False):
+        return UserExternalAuthentication.objects.none()
+    return UserExternalAuthentication.objects.filter(user_id=user.pk)
 
 
 # Organizations: members and invitations (issue 4).

@@ -1,7 +1,8 @@
-from django.db.models.signals import post_save
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from accounts.models import ProfileData, User
+from accounts.models import Avatar, ProfileData, User
 
 
 @receiver(post_save, sender=User, dispatch_uid="accounts.user_post_create")
@@ -16,3 +17,12 @@ def user_post_create(sender, instance: User, created: bool, raw: bool = False, *
             "last_name": (instance.last_name or "")[:50],
         },
     )
+
+
+@receiver(post_delete, sender=Avatar, dispatch_uid="accounts.avatar_files_delete")
+def avatar_post_delete(sender, instance: Avatar, **kwargs) -> None:
+    """A removed avatar's files go once the deletion is committed (also on cascades)."""
+    from accounts.services.profile import avatar_files_delete
+
+    names = [instance.image.name, instance.thumbnail.name]
+    transaction.on_commit(lambda: avatar_files_delete(names=names))

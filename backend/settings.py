@@ -6,6 +6,7 @@ import os
 import sys
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -70,7 +71,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-ROOT_URLCONF = "backend.urls"
+# The benchmark mounts its comparison views with ROOT_URLCONF=bench.urls (never in production).
+ROOT_URLCONF = env("ROOT_URLCONF", "backend.urls")
 WSGI_APPLICATION = "backend.wsgi.application"
 ASGI_APPLICATION = "backend.asgi.application"
 
@@ -150,6 +152,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = env("MEDIA_URL", "/media/")
+# Serve avatar files from Django itself (a small view with a fixed content type and
+# nosniff); on by default in development, off in production unless set to 1.
+SERVE_MEDIA = env_bool("SERVE_MEDIA", DEBUG)
 
 # Email: console in development when no SMTP host is configured.
 EMAIL_HOST = env("EMAIL_HOST")
@@ -165,6 +170,9 @@ elif DEBUG or TESTING:
 else:
     raise ImproperlyConfigured("EMAIL_HOST must be set when DEBUG is off.")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Roster <no-reply@localhost>")
+# Send after commit on a background thread, so a slow mail server neither delays the
+# answer nor reveals (by timing) whether an address has an account.
+EMAIL_SEND_IN_BACKGROUND = env_bool("EMAIL_SEND_IN_BACKGROUND", not TESTING)
 FRONTEND_URL = env("FRONTEND_URL", "http://localhost:3000").rstrip("/")
 
 # GraphQL
@@ -196,8 +204,15 @@ INVITATION_LIFETIME = timedelta(seconds=env_int("INVITATION_LIFETIME", 7 * 24 * 
 AVATAR_MAX_BYTES = env_int("AVATAR_MAX_BYTES", 5 * 1024 * 1024)
 AVATAR_MAX_PIXELS = env_int("AVATAR_MAX_PIXELS", 40_000_000)
 AVATAR_THUMBNAIL_SIZE = env_int("AVATAR_THUMBNAIL_SIZE", 128)
+# The stored avatar is scaled down to fit this square (the thumbnail is separate).
+AVATAR_IMAGE_MAX_SIZE = env_int("AVATAR_IMAGE_MAX_SIZE", 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = AVATAR_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_HANDLERS = [
+    "accounts.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # OIDC (mozilla-django-oidc); off unless a client id is configured.
 OIDC_RP_CLIENT_ID = env("OIDC_RP_CLIENT_ID")
@@ -210,6 +225,42 @@ OIDC_OP_JWKS_ENDPOINT = env("OIDC_OP_JWKS_ENDPOINT")
 OIDC_RP_SCOPES = env("OIDC_RP_SCOPES", "openid email profile")
 OIDC_RP_SIGN_ALGO = env("OIDC_RP_SIGN_ALGO", "RS256")
 OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID)
+if (
+    OIDC_ENABLED
+    and not OIDC_OP_ISSUER
+    and not all((OIDC_OP_AUTHORIZATION_ENDPOINT, OIDC_OP_TOKEN_ENDPOINT, OIDC_OP_USER_ENDPOINT))
+):
+    raise ImproperlyConfigured(
+        "OIDC_RP_CLIENT_ID is set: set OIDC_OP_ISSUER (discovery) or the OIDC_OP_*_ENDPOINT variables."
+    )
+# The provider key of UserExternalAuthentication rows: a stable name, else the issuer.
+OIDC_PROVIDER_NAME = env("OIDC_PROVIDER_NAME")
+OIDC_OP_LOGOUT_ENDPOINT = env("OIDC_OP_LOGOUT_ENDPOINT")  # end_session_endpoint; discovered too
+OIDC_USE_PKCE = env_bool("OIDC_USE_PKCE", True)
+OIDC_USE_NONCE = True
+OIDC_TOKEN_USE_BASIC_AUTH = env_bool("OIDC_TOKEN_USE_BASIC_AUTH")
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT", 10)
+OIDC_VERIFY_SSL = env_bool("OIDC_VERIFY_SSL", True)
+OIDC_CLOCK_SKEW = env_int("OIDC_CLOCK_SKEW", 60)
+OIDC_DISCOVERY_TTL = env_int("OIDC_DISCOVERY_TTL", 24 * 3600)
+OIDC_JWKS_TTL = env_int("OIDC_JWKS_TTL", 3600)
+# Validated bearer access tokens are remembered this long (seconds) before asking again.
+OIDC_BEARER_CACHE_TTL = env_int("OIDC_BEARER_CACHE_TTL", 60)
+OIDC_AUTHENTICATE_CLASS = "accounts.oidc.AuthenticationRequestView"
+OIDC_CALLBACK_CLASS = "accounts.oidc.AuthenticationCallbackView"
+OIDC_OP_LOGOUT_URL_METHOD = "accounts.oidc.provider_logout_url"
+LOGIN_REDIRECT_URL = env("OIDC_LOGIN_REDIRECT_URL", FRONTEND_URL + "/")
+LOGIN_REDIRECT_URL_FAILURE = env("OIDC_LOGIN_FAILURE_URL", FRONTEND_URL + "/login")
+LOGOUT_REDIRECT_URL = env("OIDC_LOGOUT_REDIRECT_URL", FRONTEND_URL + "/")
+# `?next=` after sign-in may point at the frontend as well as at Roster itself.
+OIDC_REDIRECT_ALLOWED_HOSTS = [urlsplit(FRONTEND_URL).netloc] if FRONTEND_URL else []
+# Inert while OIDC is off; listed always so OIDC sessions resolve once it is on.
+AUTHENTICATION_BACKENDS += ["accounts.oidc.OIDCBackend"]
+# Before CsrfViewMiddleware: a request whose bearer token validates skips CSRF.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.csrf.CsrfViewMiddleware"),
+    "accounts.middleware.BearerTokenMiddleware",
+)
 
 # Security
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -241,6 +292,8 @@ RATE_LIMITS = {
     "email-request-email": (env_int("RATE_LIMIT_EMAIL_REQUEST_EMAIL", 5), 60 * 60),
     "token-address": (env_int("RATE_LIMIT_TOKEN_ADDRESS", 30), 15 * 60),
     "external-login-address": (env_int("RATE_LIMIT_EXTERNAL_LOGIN_ADDRESS", 60), 15 * 60),
+    # Each avatar upload decodes an image: bounded per user, also across aliases.
+    "avatar-user": (env_int("RATE_LIMIT_AVATAR_USER", 30), 60 * 60),
 }
 # Number of reverse proxies in front of Roster that append to X-Forwarded-For (0: none).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)

@@ -8,6 +8,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from directory.search import contact_search_values, search_normalize
+
+SEARCH_FIELDS = ("search_full_name", "search_short_name", "search_values")
+
 
 class Contact(models.Model):
     """A contact card.
@@ -35,6 +39,11 @@ class Contact(models.Model):
     short_name = models.CharField(max_length=50, blank=True, default="")
     notes = models.TextField(blank=True, default="")
     data = models.JSONField(default=dict, blank=True)
+    # Normalized copies for the case- and accent-insensitive search (directory/search.py),
+    # derived on save; PostgreSQL serves them with a trigram index (migration 0002).
+    search_full_name = models.TextField(blank=True, default="", editable=False)
+    search_short_name = models.TextField(blank=True, default="", editable=False)
+    search_values = models.TextField(blank=True, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -60,9 +69,25 @@ class Contact(models.Model):
     def __str__(self) -> str:
         return self.full_name or str(self.id)
 
+    def save(self, *args, **kwargs):
+        self.search_fields_refresh()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, *SEARCH_FIELDS}
+        super().save(*args, **kwargs)
+
+    def search_fields_refresh(self) -> None:
+        self.search_full_name = search_normalize(self.full_name)
+        self.search_short_name = search_normalize(self.short_name)
+        self.search_values = contact_search_values(self.data)
+
     @property
     def is_profile(self) -> bool:
         return self.user_id is not None
+
+    @property
+    def is_override(self) -> bool:
+        return self.override_id is not None
 
 
 class TeamRole(models.TextChoices):

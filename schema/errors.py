@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 from typing import Any
 
@@ -16,7 +17,7 @@ from graphql import GraphQLError
 from strawberry.extensions import FieldExtension, MaskErrors
 from strawberry_django.fields.types import OperationInfo, OperationMessage
 
-from accounts.errors import DomainError
+from accounts.errors import DomainError, Invalid
 
 logger = logging.getLogger("roster.graphql")
 
@@ -53,6 +54,32 @@ def query_error(code: str, message: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": code})
 
 
+_PAGINATION_SOURCES = (
+    f"{os.sep}strawberry{os.sep}relay{os.sep}",
+    f"{os.sep}strawberry_django{os.sep}relay{os.sep}",
+    f"{os.sep}strawberry_django{os.sep}pagination.py",
+)
+
+
+def pagination_error(error: BaseException | None) -> Invalid | None:
+    """Relay's refusal of ``first``/``last``/``before``/``after`` (a ValueError or TypeError raised in
+    strawberry's pagination code) is the client's input, not a server fault: INVALID."""
+    # A cursor of another type (e.g. a node id passed as ``before``) is a TypeError there.
+    if not isinstance(error, (ValueError, TypeError)):
+        return None
+    frame = error.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    if frame is None or not any(
+        source in frame.tb_frame.f_code.co_filename for source in _PAGINATION_SOURCES
+    ):
+        return None
+    message = str(error)
+    if not message.startswith("Argument "):
+        message = "Invalid pagination cursor."
+    return Invalid(message)
+
+
 def is_expected(error: GraphQLError) -> bool:
     """Validation/syntax errors and deliberate API errors are shown as they are."""
     original = error.original_error
@@ -60,7 +87,7 @@ def is_expected(error: GraphQLError) -> bool:
         return True
     if isinstance(original, GraphQLError):
         return True
-    return isinstance(original, DomainError)
+    return isinstance(original, DomainError) or pagination_error(original) is not None
 
 
 class ErrorPolicy(MaskErrors):
@@ -72,7 +99,7 @@ class ErrorPolicy(MaskErrors):
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         processed = []
         for error in super()._process_errors(errors):
-            original = error.original_error
+            original = pagination_error(error.original_error) or error.original_error
             if original is None and not settings.GRAPHIQL:
                 error = _without_suggestions(error)
             if isinstance(original, DomainError):

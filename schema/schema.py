@@ -20,12 +20,18 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
+from schema.accounts.mutations import AuthMutation
 from schema.accounts.queries import Query as AccountsQuery
+from schema.directory.mutations import Mutation as ContactsMutation
+from schema.directory.queries import Query as ContactsQuery
 from schema.errors import ErrorPolicy, is_expected
 from schema.limits import OneSensitiveFieldPerDocument
+from schema.oidc.mutations import Mutation as OidcMutation
 from schema.organizations.mutations import Mutation as OrganizationsMutation
 from schema.organizations.queries import Query as OrganizationsQuery
-from schema.pagination import PaginationArguments
+from schema.profile.mutations import Mutation as ProfileMutation
+from schema.teams.mutations import Mutation as TeamsMutation
+from schema.teams.queries import Query as TeamsQuery
 
 logger = logging.getLogger("roster.graphql")
 
@@ -36,10 +42,20 @@ class NodeQuery:
     nodes: list[relay.Node | None] = strawberry_django.node()
 
 
-Query = merge_types("Query", (NodeQuery, AccountsQuery, OrganizationsQuery))
-
-
-Mutation = merge_types("Mutation", (OrganizationsMutation,))
+Query = merge_types(
+    "Query", (NodeQuery, AccountsQuery, ContactsQuery, TeamsQuery, OrganizationsQuery)
+)
+Mutation = merge_types(
+    "Mutation",
+    (
+        AuthMutation,
+        ProfileMutation,
+        OidcMutation,
+        ContactsMutation,
+        TeamsMutation,
+        OrganizationsMutation,
+    ),
+)
 
 
 class IntrospectionOnlyWithExplorer(NoSchemaIntrospectionCustomRule):
@@ -66,7 +82,6 @@ def _extensions():
         lambda: MaxAliasesLimiter(max_alias_count=settings.GRAPHQL_MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=settings.GRAPHQL_MAX_TOKENS),
         ErrorPolicy,
-        PaginationArguments,
         lambda: AddValidationRules([IntrospectionOnlyWithExplorer, OneSensitiveFieldPerDocument]),
     ]
     return extensions

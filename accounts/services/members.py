@@ -16,12 +16,11 @@ from accounts.models import Organization, User
 from accounts.selectors import members_visible_to, permission_groups_visible_to
 from accounts.services.groups import manageable_groups, user_is_administrator, user_is_inviter
 from accounts.services.organizations import (
-    object_permissions_delete,
     organization_of_actor_locked,
     user_can_manage_permission_groups,
     user_can_remove_members,
 )
-from directory.models import Team, TeamMembership
+from directory.services.teams import team_memberships_end
 
 PERMISSION_GROUP_IDS = "permissionGroupIds"
 
@@ -149,10 +148,9 @@ def membership_end(*, user: User, organization: Organization, may_empty: bool) -
         if not may_empty or others.exists():
             raise LastAdministrator()
     user.groups.remove(*manageable_groups())
-    memberships = TeamMembership.objects.filter(user=user, team__organization_id=organization.pk)
-    team_ids = list(memberships.values_list("team_id", flat=True))
-    memberships.delete()
-    object_permissions_delete(model=Team, object_ids=team_ids, user=user)
+    # Teams hand the owner role on (or are deleted when left empty) and drop the
+    # leaver's object permissions.
+    team_memberships_end(user=user, organization_id=organization.pk)
     user_permission_caches_clear(user)
 
 
@@ -160,11 +158,7 @@ def organization_delete_if_empty(*, organization: Organization) -> bool:
     """Delete an organization nobody belongs to any more; answer whether it was deleted."""
     if User.objects.filter(organization_id=organization.pk).exists():
         return False
-    team_ids = list(
-        Team.objects.filter(organization_id=organization.pk).values_list("pk", flat=True)
-    )
-    object_permissions_delete(model=Team, object_ids=team_ids)
-    organization.delete()
+    organization.delete()  # its teams go with it; their object permissions on post_delete
     return True
 
 

@@ -7,11 +7,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
-from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
 
 from accounts.errors import Invalid, PermissionDenied, SeatLimitReached, Unauthenticated
 from accounts.models import Avatar, Organization, User
@@ -168,12 +166,11 @@ def organization_wipe_out(*, actor, confirm_name: str) -> OrganizationWipeOut:
         )
     members = User.objects.filter(organization_id=organization.pk)
     teams = Team.objects.filter(organization_id=organization.pk)
-    team_ids = list(teams.values_list("pk", flat=True))
     result = OrganizationWipeOut(
         name=organization.name,
         members=members.count(),
         invitations=organization.invitations.count(),
-        teams=len(team_ids),
+        teams=teams.count(),
         contacts=Contact.objects.filter(owner__organization_id=organization.pk).count(),
     )
     avatar_files = [
@@ -184,33 +181,11 @@ def organization_wipe_out(*, actor, confirm_name: str) -> OrganizationWipeOut:
         for name in (image, thumbnail)
         if name
     ]
-    object_permissions_delete(model=Team, object_ids=team_ids)
-    teams.delete()
+    teams.delete()  # their guardian rows are purged on post_delete (directory.signals)
     members.delete()
     organization.delete()
     transaction.on_commit(lambda: _files_delete(avatar_files))
     return result
-
-
-def object_permissions_delete(*, model, object_ids, user=None) -> None:
-    """Remove guardian object permissions on the given objects (of ``user`` only, if given).
-    Generic permission rows have no foreign key to the object, so nothing cascades them."""
-    if not object_ids:
-        return
-    permission_models = [get_user_obj_perms_model(model)]
-    if user is None:
-        permission_models.append(get_group_obj_perms_model(model))
-    for permission_model in permission_models:
-        if permission_model.objects.is_generic():
-            rows = permission_model.objects.filter(
-                content_type=ContentType.objects.get_for_model(model),
-                object_pk__in=[str(pk) for pk in object_ids],
-            )
-        else:
-            rows = permission_model.objects.filter(content_object_id__in=object_ids)
-        if user is not None:
-            rows = rows.filter(user=user)
-        rows.delete()
 
 
 def _files_delete(names: list[str]) -> None:

@@ -23,6 +23,8 @@ from accounts.selectors import (
     users_visible_to,
 )
 from accounts.services.organizations import organization_seats_used
+from schema.directory.types import ContactType
+from schema.oidc.types import ExternalIdentityType
 from schema.permissions import viewer
 
 if TYPE_CHECKING:
@@ -95,7 +97,8 @@ class OrganizationType(relay.Node):
         return queryset.filter(pk__in=organizations_visible_to(user=viewer(info)).values("pk"))
 
 
-# The node id is the guid: load it with every User, or each id costs a query (N+1).
+# only=["guid"]: the optimizer selects the pk by itself but not a custom NodeID; without
+# this hint every User `id` in a list costs one query.
 @strawberry_django.type(models.User, name="User", only=["guid"])
 class UserType(relay.Node):
     guid: relay.NodeID[str]
@@ -105,6 +108,14 @@ class UserType(relay.Node):
     timezone: strawberry.auto
     organization: OrganizationType | None
     permission_groups: list[PermissionGroupType] = strawberry_django.field(field_name="groups")
+    external_identities: list[ExternalIdentityType] = strawberry_django.field(
+        field_name="external_authentications",
+        description="The identities at external providers the user signs in with; "
+        "only the user sees their own.",
+    )
+    profile_contact: ContactType | None = strawberry_django.field(
+        description="The user's profile contact, as the viewer sees it (merged view)."
+    )
 
     @strawberry_django.field(select_related=["profile"], only=["profile__first_name"])
     def first_name(self) -> str:
@@ -117,6 +128,22 @@ class UserType(relay.Node):
     @strawberry_django.field(select_related=["profile"], only=["profile__description"])
     def description(self) -> str:
         return self.profile.description
+
+    @strawberry_django.field(
+        select_related=["avatar"],
+        only=["avatar__image"],
+        description="Absolute URL of the avatar image; null without an avatar.",
+    )
+    def avatar_url(self, info: Info) -> str | None:
+        return _avatar_file_url(self, "image", info)
+
+    @strawberry_django.field(
+        select_related=["avatar"],
+        only=["avatar__thumbnail"],
+        description="Absolute URL of the square avatar thumbnail; null without an avatar.",
+    )
+    def avatar_thumb_url(self, info: Info) -> str | None:
+        return _avatar_file_url(self, "thumbnail", info)
 
     @strawberry_django.connection(
         DjangoListConnection[
@@ -133,3 +160,22 @@ class UserType(relay.Node):
     @classmethod
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
         return queryset.filter(pk__in=users_visible_to(user=viewer(info)).values("pk"))
+
+
+def _avatar_file_url(user: models.User, field: str, info: Info) -> str | None:
+    # A missing reverse one-to-one raises RelatedObjectDoesNotExist, an AttributeError.
+    avatar = getattr(user, "avatar", None)
+    file = getattr(avatar, field, None) if avatar is not None else None
+    if not file:
+        return None
+    return info.context.request.build_absolute_uri(file.url)
+
+
+@strawberry.type(description="The request was accepted (the same answer for any email).")
+class EmailRequestAccepted:
+    ok: bool = True
+
+
+@strawberry.type(description="The session has ended.")
+class LoggedOut:
+    ok: bool = True

@@ -18,7 +18,9 @@ from accounts.errors import (
 from accounts.models import Invitation, User
 from accounts.services.groups import manageable_groups
 from accounts.services.invitations import invitation_create, invitation_join_new_user
+from tests.accounts.auth_helpers import USER_FIELDS, register_input
 from tests.accounts.organizations.conftest import INVITERS, token_from
+from tests.conftest import operation_codes
 
 pytestmark = pytest.mark.django_db
 
@@ -89,3 +91,41 @@ def test_join_refusals_leave_the_user_outside(invited, organization, settings, s
     assert not user.email_verified
     assert not user.groups.filter(pk__in=manageable_groups()).exists()
     assert not Invitation.objects.filter(accepted_at__isnull=False).exists()
+
+
+# Through the real endpoint: register(input: {..., invitationToken}).
+
+
+def _register(client, **overrides):
+    return client.mutate("register", register_input(**overrides), USER_FIELDS)
+
+
+def test_register_with_an_invitation_joins_verified_and_signed_in(gql, invited, organization):
+    invitation, token = invited
+    payload = _register(
+        gql, email="new.person@example.com", invitationToken=token, organizationName=""
+    )
+    assert payload["__typename"] == "User", payload
+    assert payload["emailVerified"] is True
+    user = User.objects.get(email="new.person@example.com")
+    assert user.organization == organization
+    assert list(user.groups.values_list("name", flat=True)) == [INVITERS]
+    invitation.refresh_from_db()
+    assert invitation.accepted_at is not None
+    me = gql.execute("{ me { email organization { name } } }").data["me"]
+    assert me == {"email": "new.person@example.com", "organization": {"name": organization.name}}
+
+
+@pytest.mark.parametrize(
+    ("email", "code"),
+    [("someone.else@example.com", "INVITATION_EMAIL_MISMATCH"), (None, "TOKEN_EXPIRED")],
+)
+def test_register_with_a_refused_invitation_creates_nothing(gql, invited, email, code):
+    _, token = invited
+    if email is None:
+        email = "new.person@example.com"
+        Invitation.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    payload = _register(gql, email=email, invitationToken=token, organizationName="")
+    assert operation_codes(payload) == [code]
+    assert not User.objects.filter(email=email).exists()
+    assert gql.execute("{ me { id } }").data == {"me": None}

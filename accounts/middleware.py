@@ -1,0 +1,80 @@
+"""Bearer authentication: ``Authorization: Bearer <OIDC access token>``.
+
+Placed before ``CsrfViewMiddleware``. A request carrying a bearer token is
+authenticated by that token alone:
+
+- valid: the request runs as the token's user, without a session, and skips CSRF
+  (a browser never attaches such a header by itself, so there is nothing to forge);
+- invalid, expired, or the account disabled: answered 401/403 at once. It never
+  falls back to the session cookie and never skips CSRF.
+
+Other ``Authorization`` schemes are left alone.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import JsonResponse
+from django.utils.deprecation import MiddlewareMixin
+
+from accounts import oidc_client
+from accounts.errors import AccountDisabled, DomainError, RateLimited
+from accounts.ratelimit import client_address
+from accounts.services.external import bearer_token_authenticate
+
+logger = logging.getLogger(__name__)
+
+
+def bearer_token(request) -> str | None:
+    """The bearer token of the request, ``""`` for an empty one, ``None`` when absent."""
+    header = request.META.get("HTTP_AUTHORIZATION")
+    if header is None:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip()
+
+
+def _refusal(status: int, code: str, message: str) -> JsonResponse:
+    response = JsonResponse(
+        {"errors": [{"message": message, "extensions": {"code": code}}]}, status=status
+    )
+    if status == 401:
+        response["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+    return response
+
+
+class BearerTokenMiddleware(MiddlewareMixin):
+    def process_request(self, request):
+        token = bearer_token(request)
+        if token is None:
+            return None
+        try:
+            user = bearer_token_authenticate(access_token=token, address=client_address(request))
+        except AccountDisabled as error:
+            return _refusal(403, error.code, error.message)
+        except RateLimited as error:
+            return _refusal(429, error.code, error.message)
+        except DomainError as error:
+            return _refusal(401, error.code, error.message)
+        except oidc_client.ProviderUnavailable as error:
+            logger.warning("Bearer token not checked, provider unavailable: %s", error)
+            return _refusal(503, "PROVIDER_UNAVAILABLE", "The identity provider is unavailable.")
+        request._bearer_user = user
+        request._dont_enforce_csrf_checks = True
+        return None
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        # AuthenticationMiddleware (later in the chain) set request.user from the
+        # session; a bearer request is the token's user, whatever cookie came along.
+        user = getattr(request, "_bearer_user", None)
+        if user is not None:
+            request.user = user
+
+            async def auser():
+                return user
+
+            request.auser = auser
+        return None

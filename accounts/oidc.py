@@ -1,0 +1,186 @@
+"""OIDC browser flow: the authentication backend and the views behind /api/user/oidc/.
+
+mozilla-django-oidc drives the flow (state, nonce and PKCE kept in the session, code
+exchange, session login). Roster adds what it leaves out or does loosely:
+
+- endpoints from the issuer's discovery document (``accounts.oidc_client``), read
+  lazily so the backend never fails where OIDC is off;
+- full ID token checks (issuer, audience, authorized party, expiry, issued-at, nonce,
+  algorithm), not only the signature;
+- the userinfo ``sub`` must equal the ID token's (OIDC Core 5.3.2);
+- account matching and creation through ``accounts.services.external``;
+- a failed callback redirects to the frontend with ``?error=<CODE>`` instead of a 400;
+- disabled accounts lose their OIDC sessions (``get_user`` checks ``is_active``).
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import requests
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import SuspiciousOperation
+from django.http import HttpResponseRedirect
+from django.shortcuts import resolve_url
+from django.views.generic import View
+from mozilla_django_oidc.auth import OIDCAuthenticationBackend
+from mozilla_django_oidc.views import (
+    OIDCAuthenticationCallbackView,
+    OIDCAuthenticationRequestView,
+)
+
+from accounts import oidc_client
+from accounts.errors import DomainError
+from accounts.services.external import external_user_resolve
+
+logger = logging.getLogger(__name__)
+
+# Values of the ``error`` parameter on the failure redirect (besides domain error codes).
+PROVIDER_UNAVAILABLE = "PROVIDER_UNAVAILABLE"
+SIGN_IN_FAILED = "INVALID_CREDENTIALS"
+
+
+class OIDCBackend(OIDCAuthenticationBackend):
+    """Authenticates the callback of the authorization code flow (and nothing else)."""
+
+    def __init__(self, *args, **kwargs):
+        # Django builds every backend on each authenticate() call, password logins
+        # included; settings and discovery are read only when OIDC is used.
+        self.UserModel = get_user_model()
+
+    # mozilla-django-oidc reads these attributes; they follow settings and discovery.
+    OIDC_RP_IDP_SIGN_KEY = None
+
+    @property
+    def OIDC_RP_CLIENT_ID(self):
+        return settings.OIDC_RP_CLIENT_ID
+
+    @property
+    def OIDC_RP_CLIENT_SECRET(self):
+        return settings.OIDC_RP_CLIENT_SECRET
+
+    @property
+    def OIDC_RP_SIGN_ALGO(self):
+        return settings.OIDC_RP_SIGN_ALGO
+
+    @property
+    def OIDC_OP_TOKEN_ENDPOINT(self):
+        return oidc_client.provider_config().token_endpoint
+
+    @property
+    def OIDC_OP_USER_ENDPOINT(self):
+        return oidc_client.provider_config().userinfo_endpoint
+
+    @property
+    def OIDC_OP_JWKS_ENDPOINT(self):
+        return oidc_client.provider_config().jwks_uri
+
+    def authenticate(self, request, *, nonce, code_verifier):
+        """Only the callback view calls with these credentials; password logins never
+        reach this backend (their credentials do not fit the signature)."""
+        if request is None or not oidc_client.oidc_enabled():
+            return None
+        if not nonce or (settings.OIDC_USE_PKCE and not code_verifier):
+            return None
+        try:
+            return super().authenticate(request, nonce=nonce, code_verifier=code_verifier)
+        except oidc_client.TokenRejected as error:
+            logger.warning("OIDC sign-in refused: %s", error)
+            request.oidc_error = SIGN_IN_FAILED
+        except requests.HTTPError as error:
+            status = error.response.status_code if error.response is not None else 500
+            if status >= 500:
+                logger.warning("OIDC sign-in failed, provider unavailable: %s", error)
+                request.oidc_error = PROVIDER_UNAVAILABLE
+            else:  # the code, its PKCE verifier or the client credentials were refused
+                logger.warning("OIDC code exchange refused: %s", error)
+                request.oidc_error = SIGN_IN_FAILED
+        except (oidc_client.ProviderUnavailable, requests.RequestException) as error:
+            logger.warning("OIDC sign-in failed, provider unavailable: %s", error)
+            request.oidc_error = PROVIDER_UNAVAILABLE
+        return None
+
+    def verify_token(self, token, **kwargs):
+        if not isinstance(token, str) or not token:
+            raise oidc_client.TokenRejected("The token response has no ID token.")
+        return oidc_client.id_token_verify(token, nonce=kwargs.get("nonce"))
+
+    def get_userinfo(self, access_token, id_token, payload):
+        return oidc_client.userinfo_fetch(access_token)
+
+    def get_or_create_user(self, access_token, id_token, payload):
+        userinfo = self.get_userinfo(access_token, id_token, payload)
+        if userinfo.get("sub") != payload.get("sub"):
+            raise oidc_client.TokenRejected("userinfo names another subject than the ID token.")
+        try:
+            return external_user_resolve(
+                provider=oidc_client.provider_name(), claims={**payload, **userinfo}
+            )
+        except DomainError as error:
+            logger.info("OIDC sign-in refused (%s) for sub %s", error.code, payload.get("sub"))
+            self.request.oidc_error = error.code
+            return None
+
+    def get_user(self, user_id):
+        # ModelBackend's version refuses inactive users (mozilla's does not); with OIDC
+        # switched off, sessions it started end.
+        if not oidc_client.oidc_enabled():
+            return None
+        return ModelBackend.get_user(self, user_id)
+
+
+def _with_error(url: str, code: str) -> str:
+    parts = urlsplit(url)
+    query = f"{parts.query}&" if parts.query else ""
+    return urlunsplit(parts._replace(query=query + urlencode({"error": code})))
+
+
+class AuthenticationRequestView(OIDCAuthenticationRequestView):
+    """``authenticate/``: redirects to the provider with state, nonce and PKCE challenge."""
+
+    def __init__(self, *args, **kwargs):
+        View.__init__(self, *args, **kwargs)  # endpoints are resolved per request
+
+    def get(self, request):
+        try:
+            self.OIDC_OP_AUTH_ENDPOINT = oidc_client.provider_config().authorization_endpoint
+        except oidc_client.ProviderUnavailable as error:
+            logger.warning("OIDC discovery failed: %s", error)
+            failure = resolve_url(settings.LOGIN_REDIRECT_URL_FAILURE)
+            return HttpResponseRedirect(_with_error(failure, PROVIDER_UNAVAILABLE))
+        self.OIDC_RP_CLIENT_ID = settings.OIDC_RP_CLIENT_ID
+        return super().get(request)
+
+
+class AuthenticationCallbackView(OIDCAuthenticationCallbackView):
+    """``callback/``: checks state (single use), exchanges the code, signs in."""
+
+    def get(self, request):
+        try:
+            return super().get(request)
+        except SuspiciousOperation as error:  # unknown or replayed state
+            logger.warning("OIDC callback refused: %s", error)
+            request.oidc_error = SIGN_IN_FAILED
+            return self.login_failure()
+
+    def login_failure(self):
+        code = getattr(self.request, "oidc_error", None) or SIGN_IN_FAILED
+        return HttpResponseRedirect(_with_error(self.failure_url, code))
+
+
+def provider_logout_url(request) -> str:
+    """Where ``logout/`` sends the browser: the provider's end-session endpoint when it
+    has one (RP-initiated logout), then back to ``LOGOUT_REDIRECT_URL``."""
+    after = resolve_url(settings.LOGOUT_REDIRECT_URL)
+    try:
+        end_session = oidc_client.provider_config().end_session_endpoint
+    except oidc_client.ProviderUnavailable:
+        return after
+    if not end_session:
+        return after
+    params = {"client_id": settings.OIDC_RP_CLIENT_ID, "post_logout_redirect_uri": after}
+    separator = "&" if urlsplit(end_session).query else "?"
+    return f"{end_session}{separator}{urlencode(params)}"

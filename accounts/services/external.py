@@ -1,0 +1,282 @@
+"""Sign-in through an external OIDC provider.
+
+``external_user_resolve`` is the one place that turns provider claims into a Roster
+account (find by identity, else by verified email, else create); the browser flow
+backend, ``loginExternal`` and bearer requests all go through it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import login as auth_login
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+
+from accounts import oidc_client
+from accounts.errors import AccountDisabled, InvalidCredentials, SeatLimitReached
+from accounts.models import Organization, ProfileData, User, UserExternalAuthentication
+from accounts.ratelimit import client_address, rate_limit_check, rate_limit_hit
+from accounts.services.organizations import organization_create
+from directory.services.contacts import profile_contact_sync
+
+logger = logging.getLogger(__name__)
+
+OIDC_BACKEND = "accounts.oidc.OIDCBackend"
+EXTERNAL_LOGIN_SCOPE = "external-login-address"
+NAME_MAX_LENGTH = ProfileData._meta.get_field("first_name").max_length
+EMAIL_MAX_LENGTH = User._meta.get_field("email").max_length
+
+
+@dataclass(frozen=True)
+class ExternalProfile:
+    """What Roster takes from a provider's claims."""
+
+    sub: str
+    email: str
+    email_verified: bool
+    first_name: str | None  # None: the provider did not say (keep what we have)
+    last_name: str | None
+
+    @classmethod
+    def from_claims(cls, claims: Mapping) -> ExternalProfile:
+        sub = claims.get("sub")
+        if not isinstance(sub, str) or not sub or len(sub) > 255:
+            raise InvalidCredentials("The identity provider did not identify the user.")
+        email = claims.get("email")
+        email = email.strip().lower() if isinstance(email, str) else ""
+        try:
+            validate_email(email)
+            if len(email) > EMAIL_MAX_LENGTH:
+                raise ValidationError("too long")
+        except ValidationError:
+            email = ""  # treated as no email at all
+        return cls(
+            sub=sub,
+            email=email,
+            email_verified=_claim_true(claims.get("email_verified")),
+            first_name=_name(claims.get("given_name")),
+            last_name=_name(claims.get("family_name")),
+        )
+
+
+def _claim_true(value) -> bool:
+    # Some providers send the boolean claim as a string.
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+def _name(value) -> str | None:
+    return value.strip()[:NAME_MAX_LENGTH] if isinstance(value, str) else None
+
+
+def external_user_resolve(*, provider: str, claims: Mapping) -> User:
+    """The active account of these provider claims, linked or created as needed.
+
+    - Found by (provider, ``sub``) through its external identity.
+    - Otherwise found by email, only when the provider says the email is verified; the
+      identity is then linked. An unverified email that belongs to an account is refused
+      (INVALID_CREDENTIALS): no duplicate account, no link.
+    - Otherwise created, with profile data from the claims, an unusable password, and an
+      organization: the one claiming the email's domain (as a member; verified emails
+      only), else a new one that the user administers.
+    - Linking a verified email to an account whose email was never verified removes that
+      account's password and other identities (they never proved the address).
+    Known accounts take the names (and a verified email) from the claims. A disabled
+    account is refused (ACCOUNT_DISABLED).
+    """
+    profile = ExternalProfile.from_claims(claims)
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                return _resolve(provider=provider, profile=profile)
+        except IntegrityError:
+            # A concurrent first sign-in of the same person won the race; find theirs.
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _resolve(*, provider: str, profile: ExternalProfile) -> User:
+    identity = (
+        UserExternalAuthentication.objects.select_related("user")
+        .filter(provider=provider, external_id=profile.sub)
+        .first()
+    )
+    if identity is not None:
+        user = identity.user
+        _require_active(user)
+        _user_update(user, profile)
+        return user
+
+    existing = User.objects.filter(email=profile.email).first() if profile.email else None
+    if existing is not None:
+        if not profile.email_verified:
+            logger.warning(
+                "OIDC sign-in refused: %s %s claims the unverified email of user %s",
+                provider,
+                profile.sub,
+                existing.pk,
+            )
+            raise InvalidCredentials(
+                "Your identity provider has not verified your email address, and an account "
+                "already uses it."
+            )
+        _require_active(existing)
+        if not existing.email_verified:
+            _unproven_access_revoke(existing)
+        UserExternalAuthentication.objects.create(
+            user=existing, provider=provider, external_id=profile.sub, auth_type="oidc"
+        )
+        _user_update(existing, profile)
+        return existing
+
+    if not profile.email:
+        raise InvalidCredentials("Your identity provider did not share your email address.")
+    return _user_create(provider=provider, profile=profile)
+
+
+def _unproven_access_revoke(user: User) -> None:
+    """The address of ``user`` was never proven, and now its owner proves it: whoever set
+    the password or linked an identity without proving it loses that way in (a
+    pre-registered account cannot be hijacked later). Changing the password hash also
+    ends the account's sessions."""
+    logger.warning("OIDC: user %s claimed by the verified owner of its email", user.pk)
+    UserExternalAuthentication.objects.filter(user=user).delete()
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+
+
+def _require_active(user: User) -> None:
+    if not user.is_active:
+        raise AccountDisabled()
+
+
+def _user_create(*, provider: str, profile: ExternalProfile) -> User:
+    user = User.objects.create_user(
+        email=profile.email,
+        password=None,  # an unusable password: this account signs in through its provider
+        first_name=profile.first_name or "",
+        last_name=profile.last_name or "",
+        email_verified=profile.email_verified,
+    )
+    UserExternalAuthentication.objects.create(
+        user=user, provider=provider, external_id=profile.sub, auth_type="oidc"
+    )
+    # Only a proven address joins the organization that claims its domain.
+    organization = _domain_organization(profile.email) if profile.email_verified else None
+    if organization is not None:
+        _organization_seat_take(organization)
+        user.organization = organization
+        user.save(update_fields=["organization"])
+    else:
+        full_name = f"{user.first_name} {user.last_name}".strip()
+        organization_create(name=full_name or profile.email, administrator=user)
+    return user
+
+
+def _domain_organization(email: str) -> Organization | None:
+    domain = email.rpartition("@")[2]
+    if not domain:
+        return None
+    # Locked: the seat check below must hold against concurrent joins and invitations.
+    return Organization.objects.select_for_update().filter(domain__iexact=domain).first()
+
+
+def _organization_seat_take(organization: Organization) -> None:
+    """One more member must fit the plan (the organization row is locked)."""
+    seats = organization.seats
+    if seats is not None and User.objects.filter(organization=organization).count() >= seats:
+        raise SeatLimitReached()
+
+
+def _user_update(user: User, profile: ExternalProfile) -> None:
+    """Take the names and a verified email from the provider; save only what changed.
+
+    The user's names stay in step with the profile data, and the profile contact follows."""
+    user_fields: list[str] = []
+    if profile.email and profile.email_verified:
+        if profile.email != user.email:
+            if User.objects.filter(email=profile.email).exclude(pk=user.pk).exists():
+                logger.warning(
+                    "OIDC email of user %s not updated: another account uses it", user.pk
+                )
+            else:
+                user.email = profile.email
+                user_fields.append("email")
+        if profile.email == user.email and not user.email_verified:
+            user.email_verified = True
+            user_fields.append("email_verified")
+
+    profile_data, _ = ProfileData.objects.get_or_create(user=user)
+    names: list[str] = []
+    for field in ("first_name", "last_name"):
+        value = getattr(profile, field)
+        if value is not None and value != getattr(profile_data, field):
+            setattr(profile_data, field, value)
+            setattr(user, field, value)
+            names.append(field)
+    if names:
+        profile_data.save(update_fields=names)
+    if user_fields or names:
+        user.save(update_fields=[*user_fields, *names])
+    user.profile = profile_data
+    if names or "email" in user_fields:
+        profile_contact_sync(user=user)
+
+
+def user_login_external(*, request: HttpRequest, access_token: str) -> User:
+    """``loginExternal``: validate the access token with the provider, then start a
+    session (a new session key) for its account. Counted per client address."""
+    rate_limit_hit(scope=EXTERNAL_LOGIN_SCOPE, identity=client_address(request))
+    if not oidc_client.oidc_enabled():
+        raise InvalidCredentials("Sign-in through an identity provider is not configured.")
+    user = _access_token_user(access_token)
+    auth_login(request, user, backend=OIDC_BACKEND)
+    return user
+
+
+def bearer_token_authenticate(*, access_token: str, address: str) -> User:
+    """The account of a bearer access token, without a session.
+
+    A validated token is remembered for ``OIDC_BEARER_CACHE_TTL`` seconds (keyed by its
+    hash) so a burst of requests asks the provider once. Rejected tokens count against
+    the client address, so guessing cannot flood the provider."""
+    if not oidc_client.oidc_enabled():
+        raise InvalidCredentials("Bearer tokens are not accepted: no identity provider.")
+    key = _bearer_cache_key(access_token)
+    user_pk = cache.get(key)
+    if user_pk is not None:
+        user = User.objects.filter(pk=user_pk).first()
+        if user is None:
+            raise InvalidCredentials()
+        _require_active(user)
+        return user
+    rate_limit_check(scope=EXTERNAL_LOGIN_SCOPE, identity=address)
+    try:
+        user = _access_token_user(access_token)
+    except InvalidCredentials:
+        rate_limit_hit(scope=EXTERNAL_LOGIN_SCOPE, identity=address)
+        raise
+    cache.set(key, user.pk, timeout=settings.OIDC_BEARER_CACHE_TTL)
+    return user
+
+
+def _bearer_cache_key(access_token: str) -> str:
+    material = f"{oidc_client.provider_name()}\0{access_token}".encode()
+    return f"oidc-bearer:{hashlib.sha256(material).hexdigest()}"
+
+
+def _access_token_user(access_token: str) -> User:
+    try:
+        claims = oidc_client.userinfo_fetch((access_token or "").strip())
+    except oidc_client.TokenRejected as error:
+        logger.info("OIDC access token rejected: %s", error)
+        raise InvalidCredentials("The identity provider did not accept this token.") from error
+    return external_user_resolve(provider=oidc_client.provider_name(), claims=claims)

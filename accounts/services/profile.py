@@ -1,0 +1,177 @@
+"""The viewer's own profile: names, description, language, timezone and avatar."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import uuid
+import zoneinfo
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from accounts.errors import ErrorMessage, Invalid, Unauthenticated
+from accounts.images import image_sanitize
+from accounts.models import Avatar, ProfileData, User
+from accounts.ratelimit import rate_limit_hit
+from directory.services.contacts import profile_contact_sync
+
+logger = logging.getLogger(__name__)
+
+NAME_MAX_LENGTH = ProfileData._meta.get_field("first_name").max_length
+DESCRIPTION_MAX_LENGTH = ProfileData._meta.get_field("description").max_length
+
+
+def _require_actor(actor) -> User:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        raise Unauthenticated()
+    return actor
+
+
+@functools.cache
+def _timezone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def timezone_is_valid(name: str) -> bool:
+    """A name of the IANA database (``Europe/Paris``, ``UTC``), nothing else."""
+    return name in _timezone_names()
+
+
+def language_is_valid(code: str) -> bool:
+    return code in dict(settings.LANGUAGES)
+
+
+def _text_errors(field: str, value: str, max_length: int) -> list[ErrorMessage]:
+    if "\x00" in value:
+        return [ErrorMessage("This text contains a null character.", "INVALID", field)]
+    if len(value) > max_length:
+        return [
+            ErrorMessage(
+                f"Ensure this value has at most {max_length} characters (it has {len(value)}).",
+                "INVALID",
+                field,
+            )
+        ]
+    return []
+
+
+def profile_update(
+    *,
+    actor: User,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    description: str | None = None,
+    language: str | None = None,
+    timezone: str | None = None,
+) -> User:
+    """Change the given profile fields of ``actor`` (``None`` leaves a field as it is).
+
+    The user's names are kept in step with the profile data, and the profile contact
+    follows the new names.
+    """
+    actor = _require_actor(actor)
+    first_name = first_name.strip() if first_name is not None else None
+    last_name = last_name.strip() if last_name is not None else None
+    description = description.strip() if description is not None else None
+
+    errors: list[ErrorMessage] = []
+    for field, value, limit in (
+        ("firstName", first_name, NAME_MAX_LENGTH),
+        ("lastName", last_name, NAME_MAX_LENGTH),
+        ("description", description, DESCRIPTION_MAX_LENGTH),
+    ):
+        if value is not None:
+            errors.extend(_text_errors(field, value, limit))
+    if language is not None and not language_is_valid(language):
+        choices = ", ".join(code for code, _ in settings.LANGUAGES)
+        errors.append(ErrorMessage(f"Choose one of: {choices}.", "INVALID", "language"))
+    if timezone is not None and not timezone_is_valid(timezone):
+        errors.append(
+            ErrorMessage("Use an IANA time zone name such as Europe/Paris.", "INVALID", "timezone")
+        )
+    if errors:
+        raise Invalid(errors[0].message, field=errors[0].field, errors=errors)
+
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=actor.pk)
+        profile, _ = ProfileData.objects.select_for_update().get_or_create(user=user)
+        profile_fields: list[str] = []
+        user_fields: list[str] = []
+        for name, value in (
+            ("first_name", first_name),
+            ("last_name", last_name),
+            ("description", description),
+        ):
+            if value is not None:
+                setattr(profile, name, value)
+                profile_fields.append(name)
+        for name, value in (("first_name", first_name), ("last_name", last_name)):
+            if value is not None:
+                setattr(user, name, value)
+                user_fields.append(name)
+        for name, value in (("language", language), ("timezone", timezone)):
+            if value is not None:
+                setattr(user, name, value)
+                user_fields.append(name)
+        if profile_fields:
+            profile.save(update_fields=profile_fields)
+        if user_fields:
+            user.save(update_fields=user_fields)
+        user.profile = profile
+        if first_name is not None or last_name is not None:
+            profile_contact_sync(user=user)
+    return user
+
+
+def avatar_update(*, actor: User, file) -> User:
+    """Replace the avatar of ``actor`` by a checked, re-encoded copy of ``file``.
+
+    Nothing is stored unless the image passes every check; the replaced files are
+    deleted once the change is committed.
+    """
+    actor = _require_actor(actor)
+    rate_limit_hit(scope="avatar-user", identity=str(actor.guid))
+    clean = image_sanitize(upload=file)
+    key = uuid.uuid4().hex
+    avatar = Avatar(user_id=actor.pk)
+    avatar.image.save(f"{key}.{clean.extension}", ContentFile(clean.image), save=False)
+    try:
+        avatar.thumbnail.save(
+            f"{key}_thumb.{clean.extension}", ContentFile(clean.thumbnail), save=False
+        )
+        with transaction.atomic():
+            # One avatar change per user at a time.
+            list(User.objects.select_for_update().filter(pk=actor.pk).values_list("pk"))
+            # The post_delete signal removes the old files after commit.
+            Avatar.objects.filter(user_id=actor.pk).delete()
+            avatar.save()
+    except BaseException:
+        avatar_files_delete(names=[avatar.image.name, avatar.thumbnail.name])
+        raise
+    return _user_with_avatar(actor)
+
+
+def avatar_remove(*, actor: User) -> User:
+    """Remove the avatar of ``actor`` (its files go after commit); no avatar is fine."""
+    actor = _require_actor(actor)
+    with transaction.atomic():
+        Avatar.objects.filter(user_id=actor.pk).delete()
+    return _user_with_avatar(actor)
+
+
+def avatar_files_delete(*, names: list[str]) -> None:
+    """Delete stored avatar files; a failure is logged, never raised."""
+    storage = Avatar._meta.get_field("image").storage
+    for name in names:
+        if not name:
+            continue
+        try:
+            storage.delete(name)
+        except Exception:
+            logger.exception("Could not delete avatar file %s", name)
+
+
+def _user_with_avatar(actor: User) -> User:
+    return User.objects.select_related("profile", "avatar").get(pk=actor.pk)

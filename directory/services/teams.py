@@ -1,0 +1,294 @@
+"""Teams: creation, membership and roles (the rules: directory/roles.py).
+
+Every change of a team's memberships runs in one transaction that first locks the team's
+row (``SELECT ... FOR UPDATE``): changes of one team are serialized, so the last-owner
+check always counts committed owners, also when two owners step down at the same moment.
+The guardian object permissions of a member change in the same transaction as its role.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Case, IntegerField, Value, When
+from guardian.models import GroupObjectPermission, UserObjectPermission
+
+from accounts.errors import (
+    AlreadyMember,
+    Invalid,
+    LastOwner,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+)
+from accounts.selectors import users_visible_to
+from directory import roles
+from directory.models import Team, TeamMembership, TeamRole
+from directory.team_selectors import team_permissions_of
+
+NAME_MAX_LENGTH = Team._meta.get_field("name").max_length
+
+
+def _require_actor(actor) -> None:
+    if not getattr(actor, "is_authenticated", False):
+        raise Unauthenticated()
+
+
+def _as_uuid(value) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def _clean_name(name: str | None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise Invalid.from_validation_error(
+            ValidationError("Enter a name.", code="required"), field="name"
+        )
+    if len(name) > NAME_MAX_LENGTH:
+        raise Invalid.from_validation_error(
+            ValidationError(
+                "Ensure the name has at most %(limit)d characters.",
+                code="max_length",
+                params={"limit": NAME_MAX_LENGTH},
+            ),
+            field="name",
+        )
+    return name
+
+
+def _team_content_type() -> ContentType:
+    return ContentType.objects.get_for_model(Team)
+
+
+def _permissions_sync(*, team: Team, user_id: int, role: TeamRole | None) -> None:
+    """Make the user's guardian permissions on the team exactly those of ``role``."""
+    wanted = roles.permissions_for_role(role)
+    content_type = _team_content_type()
+    held = UserObjectPermission.objects.filter(
+        user_id=user_id, content_type=content_type, object_pk=str(team.pk)
+    )
+    held.exclude(permission__codename__in=wanted).delete()
+    missing = wanted - set(held.values_list("permission__codename", flat=True))
+    if missing:
+        UserObjectPermission.objects.bulk_create(
+            UserObjectPermission(
+                user_id=user_id,
+                permission=permission,
+                content_type=content_type,
+                object_pk=str(team.pk),
+            )
+            for permission in Permission.objects.filter(
+                content_type=content_type, codename__in=missing
+            )
+        )
+
+
+def _locked_team(*, actor, team_id) -> tuple[Team, frozenset[str]]:
+    """Lock the team's row and answer it with the actor's permissions on it.
+
+    A team the actor is not a member of answers NOT_FOUND, like a missing one.
+    Call inside ``transaction.atomic()``.
+    """
+    _require_actor(actor)
+    pk = _as_uuid(team_id)
+    team = None
+    if pk is not None and actor.organization_id:
+        team = (
+            Team.objects.select_for_update()
+            .filter(pk=pk, organization_id=actor.organization_id)
+            .first()
+        )
+    if team is None or not TeamMembership.objects.filter(team=team, user_id=actor.pk).exists():
+        raise NotFound("Team not found.", field="teamId")
+    return team, team_permissions_of(user=actor, team_ids=[team.pk])[team.pk]
+
+
+def _target_membership(*, team: Team, user_guid) -> TeamMembership:
+    guid = _as_uuid(user_guid)
+    membership = None
+    if guid is not None:
+        membership = (
+            TeamMembership.objects.select_for_update(of=("self",))
+            .filter(team=team, user__guid=guid, user__organization_id=team.organization_id)
+            .first()
+        )
+    if membership is None:
+        raise NotFound("Team member not found.", field="userId")
+    return membership
+
+
+def _other_owner_exists(*, membership: TeamMembership) -> bool:
+    return (
+        TeamMembership.objects.filter(team_id=membership.team_id, role=TeamRole.OWNER)
+        .exclude(pk=membership.pk)
+        .exists()
+    )
+
+
+def team_create(*, actor, name: str) -> Team:
+    """A team in the actor's organization, with the actor as its owner."""
+    _require_actor(actor)
+    if not actor.organization_id:
+        raise PermissionDenied("Join an organization before creating teams.")
+    name = _clean_name(name)
+    with transaction.atomic():
+        team = Team.objects.create(
+            organization_id=actor.organization_id, name=name, created_by=actor
+        )
+        TeamMembership.objects.create(team=team, user=actor, role=TeamRole.OWNER)
+        _permissions_sync(team=team, user_id=actor.pk, role=TeamRole.OWNER)
+    return team
+
+
+def team_update(*, actor, team_id, name: str) -> Team:
+    with transaction.atomic():
+        team, perms = _locked_team(actor=actor, team_id=team_id)
+        if not roles.can_update(perms):
+            raise PermissionDenied()
+        team.name = _clean_name(name)
+        team.save(update_fields=["name"])
+    return team
+
+
+def team_delete(*, actor, team_id) -> Team:
+    """Delete the team, its memberships and every object permission on it.
+
+    Guardian's generic permission rows are not cascaded by the database, so they go
+    explicitly, in the same transaction. Answers the deleted team (its id kept).
+    """
+    with transaction.atomic():
+        team, perms = _locked_team(actor=actor, team_id=team_id)
+        if not roles.can_delete(perms):
+            raise PermissionDenied()
+        pk = team.pk
+        team_permissions_purge(team_id=pk)
+        team.delete()
+    team.pk = pk
+    return team
+
+
+def team_permissions_purge(*, team_id) -> None:
+    """Delete every guardian object permission (user and group) on a team.
+
+    The rows point at the team through a generic relation, which the database does not
+    cascade: ``team_delete`` calls this explicitly, and a ``post_delete`` receiver calls
+    it for teams deleted with their organization.
+    """
+    content_type = _team_content_type()
+    for model in (UserObjectPermission, GroupObjectPermission):
+        model.objects.filter(content_type=content_type, object_pk=str(team_id)).delete()
+
+
+def team_member_add(*, actor, team_id, user_guid, role: TeamRole | str) -> TeamMembership:
+    """Add a member of the team's organization; anyone else answers NOT_FOUND."""
+    role = TeamRole(role)
+    with transaction.atomic():
+        team, perms = _locked_team(actor=actor, team_id=team_id)
+        guid = _as_uuid(user_guid)
+        user = None
+        if guid is not None:
+            user = (
+                users_visible_to(user=actor)
+                .filter(guid=guid, organization_id=team.organization_id)
+                .first()
+            )
+        if user is None:
+            raise NotFound("User not found.", field="userId")
+        if not roles.can_add(perms, role):
+            raise PermissionDenied()
+        if TeamMembership.objects.filter(team=team, user=user).exists():
+            raise AlreadyMember("This person is already a member of the team.", field="userId")
+        membership = TeamMembership.objects.create(team=team, user=user, role=role)
+        _permissions_sync(team=team, user_id=user.pk, role=role)
+    return membership
+
+
+def team_role_set(*, actor, team_id, user_guid, role: TeamRole | str) -> TeamMembership:
+    role = TeamRole(role)
+    with transaction.atomic():
+        team, perms = _locked_team(actor=actor, team_id=team_id)
+        membership = _target_membership(team=team, user_guid=user_guid)
+        if not roles.can_set_role(perms, target_role=membership.role, role=role):
+            raise PermissionDenied()
+        if membership.role == role:
+            return membership
+        if not roles.keeps_an_owner(
+            target_role=membership.role,
+            new_role=role,
+            other_owner=_other_owner_exists(membership=membership),
+        ):
+            raise _last_owner()
+        membership.role = role
+        membership.save(update_fields=["role"])
+        _permissions_sync(team=team, user_id=membership.user_id, role=role)
+    return membership
+
+
+def team_member_remove(*, actor, team_id, user_guid) -> Team:
+    """Remove a member; removing oneself is leaving. Answers the team."""
+    with transaction.atomic():
+        team, perms = _locked_team(actor=actor, team_id=team_id)
+        membership = _target_membership(team=team, user_guid=user_guid)
+        is_self = membership.user_id == actor.pk
+        if not roles.can_remove(perms, target_role=membership.role, is_self=is_self):
+            raise PermissionDenied()
+        if not roles.keeps_an_owner(
+            target_role=membership.role,
+            new_role=None,
+            other_owner=_other_owner_exists(membership=membership),
+        ):
+            raise _last_owner()
+        membership.delete()
+        _permissions_sync(team=team, user_id=membership.user_id, role=None)
+    return team
+
+
+def team_memberships_end(*, user, organization_id) -> None:
+    """End ``user``'s memberships in the teams of an organization they are leaving.
+
+    For the organization services (member removed, member moved by an invitation), inside
+    their transaction. A team whose last owner leaves passes the owner role to its
+    longest-standing administrator, else to its longest-standing member; a team left
+    empty is deleted.
+    """
+    team_ids = TeamMembership.objects.filter(
+        user_id=user.pk, team__organization_id=organization_id
+    ).values("team_id")
+    successors_first = Case(
+        When(role=TeamRole.ADMINISTRATOR, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    with transaction.atomic():
+        # Locked in primary-key order, so concurrent callers cannot deadlock.
+        for team in Team.objects.select_for_update().filter(pk__in=team_ids).order_by("pk"):
+            membership = TeamMembership.objects.filter(team=team, user_id=user.pk).first()
+            if membership is None:
+                continue
+            if membership.role == TeamRole.OWNER and not _other_owner_exists(membership=membership):
+                successor = (
+                    TeamMembership.objects.filter(team=team)
+                    .exclude(pk=membership.pk)
+                    .order_by(successors_first, "created_at", "id")
+                    .first()
+                )
+                if successor is None:
+                    team_permissions_purge(team_id=team.pk)
+                    team.delete()
+                    continue
+                successor.role = TeamRole.OWNER
+                successor.save(update_fields=["role"])
+                _permissions_sync(team=team, user_id=successor.user_id, role=TeamRole.OWNER)
+            membership.delete()
+            _permissions_sync(team=team, user_id=user.pk, role=None)
+
+
+def _last_owner() -> LastOwner:
+    return LastOwner("A team must keep at least one owner: give the owner role to someone first.")

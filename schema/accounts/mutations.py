@@ -1,0 +1,85 @@
+"""Account mutations: thin resolvers over accounts.services."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from accounts.services import auth
+from schema.accounts.types import EmailRequestAccepted, LoggedOut, UserType
+from schema.mutations import input_mutation, mutation
+from schema.permissions import require_viewer
+
+
+def _request(info: Info):
+    return info.context.request
+
+
+@strawberry.type
+class AuthMutation:
+    @input_mutation(
+        description=(
+            "Create an account and email its verification link. Without an invitation "
+            "token a new organization is created with the new user as its administrator. "
+            "An email that already has an account answers like a success."
+        )
+    )
+    def register(
+        self,
+        info: Info,
+        email: str,
+        password: str,
+        first_name: str = "",
+        last_name: str = "",
+        organization_name: str | None = None,
+        invitation_token: str | None = None,
+    ) -> UserType:
+        return auth.user_register(
+            request=_request(info),
+            email=email,
+            password=password,
+            first_name=first_name,
+            last_name=last_name,
+            organization_name=organization_name,
+            invitation_token=invitation_token,
+        )
+
+    @input_mutation(description="Confirm an email address with the token from the email.")
+    def verify_email(self, info: Info, token: str) -> UserType:
+        return auth.email_verify(request=_request(info), token=token)
+
+    @input_mutation(description="Send a new verification email (same answer for any email).")
+    def resend_verification_email(self, info: Info, email: str) -> EmailRequestAccepted:
+        auth.verification_email_resend(request=_request(info), email=email)
+        return EmailRequestAccepted()
+
+    @input_mutation(description="Sign in with email and password; starts a session.")
+    def login(self, info: Info, email: str, password: str) -> UserType:
+        return auth.user_login(request=_request(info), email=email, password=password)
+
+    @mutation(description="End the current session.")
+    def logout(self, info: Info) -> LoggedOut:
+        auth.user_logout(request=_request(info))
+        return LoggedOut()
+
+    @input_mutation(description="Email a password reset link (same answer for any email).")
+    def request_password_reset(self, info: Info, email: str) -> EmailRequestAccepted:
+        auth.password_reset_request(request=_request(info), email=email)
+        return EmailRequestAccepted()
+
+    @input_mutation(
+        description="Set a new password with the token from the reset email; ends every session."
+    )
+    def reset_password(self, info: Info, token: str, new_password: str) -> UserType:
+        return auth.password_reset(request=_request(info), token=token, new_password=new_password)
+
+    @input_mutation(
+        description="Change the viewer's password; ends every other session of the account."
+    )
+    def change_password(self, info: Info, current_password: str, new_password: str) -> UserType:
+        return auth.password_change(
+            request=_request(info),
+            actor=require_viewer(info),
+            current_password=current_password,
+            new_password=new_password,
+        )

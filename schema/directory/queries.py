@@ -1,0 +1,64 @@
+"""Queries of the contacts of the directory: ``contacts`` and ``contact``."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+import strawberry
+import strawberry_django
+from django.db.models import Q
+from strawberry import relay
+from strawberry.types import Info
+from strawberry_django.optimizer import optimize
+
+from directory.models import Contact
+from directory.selectors import contacts_merged_for, contacts_visible_to
+from schema.directory.types import CONTACT_ID_TYPES, ContactType, PageCappedConnection
+from schema.permissions import require_viewer
+
+SEARCH_MAX_CHARS = 100
+
+
+def contact_uuid(global_id: relay.GlobalID) -> uuid.UUID | None:
+    """The contact a ``Contact`` or ``RawContact`` id names; ``None`` for anything else."""
+    if global_id.type_name not in CONTACT_ID_TYPES:
+        return None
+    try:
+        return uuid.UUID(global_id.node_id)
+    except ValueError:
+        return None
+
+
+@strawberry.type
+class Query:
+    @strawberry_django.connection(
+        PageCappedConnection[ContactType],
+        description=(
+            "The viewer's merged contact view, ordered by name: the profile contacts of the "
+            "organization and the viewer's personal contacts, each through the viewer's own "
+            "override. `search` matches full name, short name, email and phone values, "
+            "ignoring case and accents."
+        ),
+    )
+    def contacts(self, info: Info, search: str | None = None) -> Iterable[ContactType]:
+        user = require_viewer(info)
+        return contacts_merged_for(user=user, search=(search or "")[:SEARCH_MAX_CHARS])
+
+    @strawberry_django.field(
+        description=(
+            "One merged contact, null if the viewer cannot see it. The id of the viewer's "
+            "override (a RawContact) answers the contact it overrides."
+        )
+    )
+    def contact(self, info: Info, id: relay.GlobalID) -> ContactType | None:
+        user = require_viewer(info)
+        contact_id = contact_uuid(id)
+        if contact_id is None:
+            return None
+        own_override_base = (
+            contacts_visible_to(user=user).filter(pk=contact_id).values("override_id")
+        )
+        queryset = Contact.objects.filter(Q(pk=contact_id) | Q(pk__in=own_override_base))
+        queryset = ContactType.get_queryset(queryset, info)
+        return optimize(queryset, info).first()

@@ -1,0 +1,73 @@
+"""Mutations of teams: each unpacks its input and calls one service."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from directory.services import teams as services
+from schema.mutations import input_mutation
+from schema.permissions import require_viewer
+from schema.teams.types import TeamMemberType, TeamRole, TeamType
+
+
+def _node_id(global_id: relay.GlobalID, type_name: str) -> str | None:
+    """The node id of a global id of ``type_name``; ``None`` (answered NOT_FOUND) otherwise."""
+    return global_id.node_id if global_id.type_name == type_name else None
+
+
+@strawberry.type
+class Mutation:
+    @input_mutation(description="Create a team in the viewer's organization; the viewer owns it.")
+    def create_team(self, info: Info, name: str) -> TeamType:
+        return services.team_create(actor=require_viewer(info), name=name)
+
+    @input_mutation(description="Rename a team (administrators and owners).")
+    def update_team(self, info: Info, id: relay.GlobalID, name: str) -> TeamType:
+        return services.team_update(
+            actor=require_viewer(info), team_id=_node_id(id, "Team"), name=name
+        )
+
+    @input_mutation(description="Delete a team with its memberships (owners).")
+    def delete_team(self, info: Info, id: relay.GlobalID) -> TeamType:
+        return services.team_delete(actor=require_viewer(info), team_id=_node_id(id, "Team"))
+
+    @input_mutation(
+        description="Add a member of the team's organization with a role (administrators "
+        "give MEMBER or ADMINISTRATOR, owners any role)."
+    )
+    def add_team_member(
+        self,
+        info: Info,
+        team_id: relay.GlobalID,
+        user_id: relay.GlobalID,
+        role: TeamRole = TeamRole.MEMBER,
+    ) -> TeamMemberType:
+        return services.team_member_add(
+            actor=require_viewer(info),
+            team_id=_node_id(team_id, "Team"),
+            user_guid=_node_id(user_id, "User"),
+            role=role,
+        )
+
+    @input_mutation(description="Change a member's role (see TeamMember.abilities.setRoleTo).")
+    def set_team_role(
+        self, info: Info, team_id: relay.GlobalID, user_id: relay.GlobalID, role: TeamRole
+    ) -> TeamMemberType:
+        return services.team_role_set(
+            actor=require_viewer(info),
+            team_id=_node_id(team_id, "Team"),
+            user_guid=_node_id(user_id, "User"),
+            role=role,
+        )
+
+    @input_mutation(description="Remove a member; removing oneself is leaving the team.")
+    def remove_team_member(
+        self, info: Info, team_id: relay.GlobalID, user_id: relay.GlobalID
+    ) -> TeamType:
+        return services.team_member_remove(
+            actor=require_viewer(info),
+            team_id=_node_id(team_id, "Team"),
+            user_guid=_node_id(user_id, "User"),
+        )

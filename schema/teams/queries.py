@@ -1,0 +1,41 @@
+"""Queries of teams: the viewer's teams and one team."""
+
+from __future__ import annotations
+
+import uuid
+
+import strawberry
+import strawberry_django
+from django.db.models import QuerySet
+from strawberry import relay
+from strawberry.types import Info
+from strawberry_django.optimizer import optimize
+
+from directory.models import Team
+from directory.team_selectors import teams_visible_to
+from schema.permissions import require_viewer
+from schema.teams.types import TeamConnection, TeamType, team_permissions_prime
+
+
+@strawberry.type
+class Query:
+    @strawberry_django.connection(
+        TeamConnection,
+        description="The teams the viewer is a member of (at most 100 a page).",
+    )
+    def teams(self, info: Info) -> QuerySet[Team]:
+        return teams_visible_to(user=require_viewer(info))
+
+    @strawberry_django.field(description="One team the viewer is a member of; null otherwise.")
+    def team(self, info: Info, id: relay.GlobalID) -> TeamType | None:
+        user = require_viewer(info)
+        try:
+            pk = uuid.UUID(id.node_id)
+        except ValueError:
+            return None
+        if id.type_name != "Team":
+            return None
+        team = optimize(teams_visible_to(user=user).filter(pk=pk), info).first()
+        if team is not None:
+            team_permissions_prime(info, [team.pk])
+        return team
