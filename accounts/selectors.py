@@ -20,9 +20,20 @@ def users_visible_to(*, user) -> QuerySet[User]:
 
 
 def organizations_visible_to(*, user) -> QuerySet[Organization]:
-    if not getattr(user, "is_authenticated", False) or user.organization_id is None:
+    if not organization_visible_to(
+        user=user, organization_id=getattr(user, "organization_id", None)
+    ):
         return Organization.objects.none()
     return Organization.objects.filter(pk=user.organization_id)
+
+
+def organization_visible_to(*, user, organization_id) -> bool:
+    """Only members see their organization (its name, plan, seats, members...)."""
+    return (
+        getattr(user, "is_authenticated", False)
+        and organization_id is not None
+        and user.organization_id == organization_id
+    )
 
 
 def permission_groups_visible_to(*, user) -> QuerySet[Group]:
