@@ -96,8 +96,9 @@ def invitations_manageable_by(*, user) -> QuerySet[Invitation]:
 
 
 def invitations_addressed_to(*, user) -> QuerySet[Invitation]:
-    """Pending invitations sent to the viewer's own email address."""
-    if not getattr(user, "is_authenticated", False) or not user.email:
+    """Pending invitations sent to the viewer's own, proven email address (an unverified
+    claim to an address never reads another organization's invitations)."""
+    if not getattr(user, "is_authenticated", False) or not user.email or not user.email_verified:
         return Invitation.objects.none()
     return Invitation.objects.filter(
         email__iexact=user.email, accepted_at__isnull=True, expires_at__gt=timezone.now()
