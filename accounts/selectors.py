@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import Group
-from django.db.models import Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Invitation, Organization, User, UserExternalAuthentication
@@ -83,6 +84,30 @@ def invitations_pending(*, organization_id) -> QuerySet[Invitation]:
         accepted_at__isnull=True,
         expires_at__gt=timezone.now(),
     )
+
+
+def organization_seats_used_expression():
+    """``seats used`` (members plus pending invitations) as an SQL expression over the
+    organization rows, so a list of organizations counts them in the same query."""
+    members = (
+        User.objects.filter(organization_id=OuterRef("pk"))
+        .order_by()
+        .values("organization_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    pending = (
+        Invitation.objects.filter(
+            organization_id=OuterRef("pk"),
+            accepted_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .order_by()
+        .values("organization_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(members), 0) + Coalesce(Subquery(pending), 0)
 
 
 def invitations_manageable_by(*, user) -> QuerySet[Invitation]:

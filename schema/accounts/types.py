@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 import strawberry_django
 from django.contrib.auth.models import Group
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from strawberry import relay
 from strawberry.types import Info
 from strawberry_django.relay import DjangoListConnection
@@ -18,6 +18,7 @@ from accounts.selectors import (
     invitations_addressed_to,
     invitations_manageable_by,
     organization_members,
+    organization_seats_used_expression,
     organization_visible_to,
     organizations_visible_to,
     permission_groups_visible_to,
@@ -62,9 +63,15 @@ class OrganizationType(relay.Node):
         plan = self.plan_settings
         return PlanType(key=self.plan, name=plan["name"], seats=plan["seats"])
 
-    @strawberry_django.field(only=["id"], description="Members plus pending invitations.")
+    @strawberry_django.field(
+        annotate={"seats_used_annotated": lambda info: organization_seats_used_expression()},
+        description="Members plus pending invitations.",
+    )
     def seats_used(self) -> int:
-        return organization_seats_used(organization=self)
+        annotated = getattr(self, "seats_used_annotated", None)
+        if annotated is not None:
+            return annotated
+        return organization_seats_used(organization=self)  # an object a mutation answered
 
     @strawberry_django.connection(
         DjangoListConnection[Annotated["UserType", strawberry.lazy("schema.accounts.types")]],
@@ -117,7 +124,17 @@ class UserType(relay.Node):
         description="The user's profile contact, as the viewer sees it (merged view)."
     )
 
-    @strawberry_django.field(select_related=["organization"])
+    @strawberry_django.field(
+        only=["organization_id"],
+        prefetch_related=[
+            lambda info: Prefetch(
+                "organization",
+                queryset=models.Organization.objects.annotate(
+                    seats_used_annotated=organization_seats_used_expression()
+                ),
+            )
+        ],
+    )
     def organization(self, info: Info) -> OrganizationType | None:
         # Also objects answered by mutations (which bypass get_queryset) show the
         # organization only to its members: e.g. an anonymous `register` answer.

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 USER_FIELDS = """
   id email firstName lastName description avatarUrl avatarThumbUrl
-  organization { id name }
+  organization { id name seatsUsed plan { seats } }
   permissionGroups { id name }
   profileContact { id fullName data isProfile abilities { canUpdate canDelete canOverride } }
 """
