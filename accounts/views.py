@@ -37,3 +37,28 @@ def avatar_file(request, name: str):
     # Names are generated per upload and never reused.
     response["Cache-Control"] = "public, max-age=31536000, immutable"
     return response
+
+
+def admin_login(request, *args, **kwargs):
+    """The Django admin's login, under the same per-call limits as the GraphQL ``login``
+    (staff and superuser passwords are the most valuable ones to guess)."""
+    from django.contrib import admin
+    from django.http import HttpResponse
+
+    from accounts.errors import RateLimited
+    from accounts.ratelimit import client_address, rate_limit_hit, rate_limit_undo
+
+    if request.method != "POST":
+        return admin.site.login(request, *args, **kwargs)
+    email = (request.POST.get("username") or "").strip().lower()
+    limits = (("login-email", email), ("login-address", client_address(request)))
+    try:
+        for scope, identity in limits:
+            rate_limit_hit(scope=scope, identity=identity)
+    except RateLimited as error:
+        return HttpResponse(error.message, status=429, content_type="text/plain")
+    response = admin.site.login(request, *args, **kwargs)
+    if request.user.is_authenticated:  # signed in: only failures count
+        for scope, identity in limits:
+            rate_limit_undo(scope=scope, identity=identity)
+    return response

@@ -3,7 +3,7 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
-from accounts.views import avatar_file
+from accounts.views import admin_login, avatar_file
 from backend.views import health
 from schema.views import graphql_view
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/user/graphql/", graphql_view, name="graphql"),
     path("api/user/health/", health, name="health"),
     path("api/user/oidc/", include("accounts.oidc_urls")),
+    path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
 ]
 
