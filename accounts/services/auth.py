@@ -43,6 +43,7 @@ from accounts.models import (
 from accounts.ratelimit import client_address, rate_limit_hit, rate_limit_undo
 from accounts.services.invitations import invitation_join_new_user
 from accounts.services.organizations import organization_create
+from accounts.services.ownership import email_ownership_prove
 from accounts.tokens import Purpose, token_hash, token_new
 from directory.services.contacts import profile_contact_build
 
@@ -415,9 +416,7 @@ def password_reset(*, request: HttpRequest, token: str, new_password: str) -> Us
     _password_validate(new_password, user=user, field="newPassword")
     _password_set(user, new_password)
     # The link reached the inbox, so the address is proven.
-    if not user.email_verified:
-        user.email_verified = True
-        user.save(update_fields=["email_verified"])
+    email_ownership_prove(user=user, keeps_password=True)
     return user
 
 

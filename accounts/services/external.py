@@ -25,6 +25,7 @@ from accounts.errors import AccountDisabled, InvalidCredentials
 from accounts.models import Organization, ProfileData, User, UserExternalAuthentication
 from accounts.ratelimit import client_address, rate_limit_check, rate_limit_hit
 from accounts.services.organizations import organization_create, organization_seats_check_invite
+from accounts.services.ownership import email_ownership_prove
 from directory.services.contacts import profile_contact_sync
 
 logger = logging.getLogger(__name__)
@@ -129,8 +130,7 @@ def _resolve(*, provider: str, profile: ExternalProfile) -> User:
                 "already uses it."
             )
         _require_active(existing)
-        if not existing.email_verified:
-            _unproven_access_revoke(existing)
+        email_ownership_prove(user=existing, keeps_password=False)
         UserExternalAuthentication.objects.create(
             user=existing, provider=provider, external_id=profile.sub, auth_type="oidc"
         )
@@ -140,17 +140,6 @@ def _resolve(*, provider: str, profile: ExternalProfile) -> User:
     if not profile.email:
         raise InvalidCredentials("Your identity provider did not share your email address.")
     return _user_create(provider=provider, profile=profile)
-
-
-def _unproven_access_revoke(user: User) -> None:
-    """The address of ``user`` was never proven, and now its owner proves it: whoever set
-    the password or linked an identity without proving it loses that way in (a
-    pre-registered account cannot be hijacked later). Changing the password hash also
-    ends the account's sessions."""
-    logger.warning("OIDC: user %s claimed by the verified owner of its email", user.pk)
-    UserExternalAuthentication.objects.filter(user=user).delete()
-    user.set_unusable_password()
-    user.save(update_fields=["password"])
 
 
 def _require_active(user: User) -> None:

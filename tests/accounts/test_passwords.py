@@ -144,6 +144,25 @@ def test_reset_proves_the_email(gql, organization, send_now):
     assert gql.mutate("login", login, USER_FIELDS)["__typename"] == "User"
 
 
+def test_reset_that_proves_the_email_revokes_unproven_identities(gql, organization, send_now):
+    """Someone whose provider claimed this address unverified loses the linked identity once
+    the real owner proves the address with a reset link (no pre-registration takeover)."""
+    from accounts.models import UserExternalAuthentication
+
+    unverified = UserFactory(organization=organization, email_verified=False)
+    UserExternalAuthentication.objects.create(
+        user=unverified, provider="https://idp.example.com", external_id="squatter"
+    )
+    verified = UserFactory(organization=organization)
+    UserExternalAuthentication.objects.create(
+        user=verified, provider="https://idp.example.com", external_id="owner"
+    )
+    reset(gql, reset_token(gql, unverified, send_now))
+    reset(gql, reset_token(gql, verified, send_now))
+    assert not UserExternalAuthentication.objects.filter(user=unverified).exists()
+    assert UserExternalAuthentication.objects.filter(user=verified).exists()
+
+
 def test_reset_token_is_single_use(gql, user, send_now):
     token = reset_token(gql, user, send_now)
     assert reset(gql, token)["__typename"] == "User"

@@ -1,0 +1,27 @@
+"""What happens when the owner of an email address proves it for the first time."""
+
+from __future__ import annotations
+
+import logging
+
+from accounts.models import User, UserExternalAuthentication
+
+logger = logging.getLogger(__name__)
+
+
+def email_ownership_prove(*, user: User, keeps_password: bool) -> None:
+    """The address of ``user`` was never proven, and now its owner proves it (a reset link
+    reached the inbox, or the provider verified it). Whoever linked an identity or set a
+    password without proving the address loses that way in, so a pre-registered account
+    cannot be taken over later. ``keeps_password``: the proof itself just set the password
+    (a reset). A new password hash also ends the account's other sessions."""
+    if user.email_verified:
+        return
+    logger.warning("User %s: email proven by its owner; unproven access revoked", user.pk)
+    UserExternalAuthentication.objects.filter(user=user).delete()
+    fields = ["email_verified"]
+    if not keeps_password:
+        user.set_unusable_password()
+        fields.append("password")
+    user.email_verified = True
+    user.save(update_fields=fields)
