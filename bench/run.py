@@ -50,13 +50,21 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients (8)")
     parser.add_argument("--seconds", type=float, default=10, help="seconds per measurement (10)")
     parser.add_argument("--warmup", type=float, default=2, help="warm-up seconds per side (2)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=4,
+        help="alternate the two sides this many times, seconds split evenly (4): a load change "
+        "on a shared machine then touches both sides alike",
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker (4)")
     parser.add_argument("--quick", action="store_true", help="a short run: 2 s, 0.5 s warm-up")
+    parser.add_argument("--reseed", action="store_true", help="drop the database and seed anew")
     parser.add_argument("--output", default=str(ROOT / "bench" / "results.md"))
     args = parser.parse_args()
     if args.quick:
-        args.seconds, args.warmup = 2, 0.5
+        args.seconds, args.warmup, args.rounds = 2, 0.5, 2
     return args
 
 
@@ -81,7 +89,7 @@ def server_environment(database_url: str, redis_url: str) -> dict[str, str]:
     return env
 
 
-def database_create(database_url: str) -> None:
+def database_create(database_url: str, *, drop: bool = False) -> None:
     import psycopg
     from psycopg import sql
 
@@ -89,6 +97,10 @@ def database_create(database_url: str) -> None:
     name = parts.path.lstrip("/")
     maintenance = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
     with psycopg.connect(maintenance, autocommit=True) as connection:
+        if drop:
+            connection.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
         exists = connection.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", [name]
         ).fetchone()
@@ -280,6 +292,19 @@ def check_over_http(port: int, scenario: Scenario, session: dict[str, str]) -> N
 # Report -----------------------------------------------------------------------------------
 
 
+def load_of(port: int, clients: int, spec: dict) -> dict:
+    return {"host": "127.0.0.1", "port": port, "clients": clients, **spec}
+
+
+def combined(results: list[loadgen.Result]) -> loadgen.Result:
+    return loadgen.Result(
+        requests=sum(r.requests for r in results),
+        errors=sum(r.errors for r in results),
+        seconds=sum(r.seconds for r in results),
+        latencies_ms=[latency for r in results for latency in r.latencies_ms],
+    )
+
+
 def machine() -> dict[str, str]:
     from django.db import connection
 
@@ -328,7 +353,7 @@ def main() -> None:
     redis_url = os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
     env = server_environment(database_url, redis_url)
     os.environ.update(env)  # the in-process measurements use the server's settings
-    database_create(database_url)
+    database_create(database_url, drop=args.reseed)
     django_setup()
 
     from bench.seed import BENCH_PASSWORD, LARGE, SMALL, seed
@@ -358,17 +383,22 @@ def main() -> None:
         for scenario in scenarios:
             check_over_http(port, scenario, session)
         for scenario in scenarios:
-            results = {}
-            for side, spec in (
-                ("graphql", graphql_request(scenario, session)),
-                ("plain", plain_request(scenario, session)),
-            ):
-                load = {"host": "127.0.0.1", "port": port, "clients": args.clients, **spec}
-                loadgen.run(**load, seconds=args.warmup)
-                result = loadgen.run(**load, seconds=args.seconds)
+            sides = {
+                "graphql": graphql_request(scenario, session),
+                "plain": plain_request(scenario, session),
+            }
+            parts: dict[str, list[loadgen.Result]] = {side: [] for side in sides}
+            for side, spec in sides.items():
+                loadgen.run(**load_of(port, args.clients, spec), seconds=args.warmup)
+            for round_ in range(args.rounds):
+                order = list(sides) if round_ % 2 == 0 else list(sides)[::-1]
+                for side in order:
+                    load = load_of(port, args.clients, sides[side])
+                    parts[side].append(loadgen.run(**load, seconds=args.seconds / args.rounds))
+            results = {side: combined(parts[side]) for side in sides}
+            for side, result in results.items():
                 if result.errors:
                     raise SystemExit(f"{scenario.name} ({side}): {result.errors} failed requests")
-                results[side] = result
                 print(
                     f"{scenario.name:45} {side:8} {result.rps:8.1f} rps  "
                     f"p50 {result.p50:6.1f} ms  p99 {result.p99:6.1f} ms"
@@ -390,7 +420,7 @@ def main() -> None:
             table(rows),
             "",
             f"Run {now}: {args.clients} clients, {args.seconds:g} s per side after "
-            f"{args.warmup:g} s warm-up; gunicorn {args.workers} workers x {args.threads} "
+            f"{args.warmup:g} s warm-up, the sides alternating in {args.rounds} rounds; gunicorn {args.workers} workers x {args.threads} "
             f"threads, DEBUG off, PostgreSQL and Redis on the same machine as the load "
             f"generator. Seed: 1,000 members, 10,000 contacts visible to the viewer (50 "
             f"overrides); the small size is an organization of 2 members and 3 contacts.",
