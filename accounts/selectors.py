@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.contrib.auth.models import Group
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
-from accounts.models import Organization, User, UserExternalAuthentication
+from accounts.models import Invitation, Organization, User, UserExternalAuthentication
+from accounts.services.groups import user_is_inviter
 
 
 def users_visible_to(*, user) -> QuerySet[User]:
@@ -35,3 +37,75 @@ def external_identities_visible_to(*, user) -> QuerySet[UserExternalAuthenticati
     if not getattr(user, "is_authenticated", False):
         return UserExternalAuthentication.objects.none()
     return UserExternalAuthentication.objects.filter(user_id=user.pk)
+
+
+# Organizations: members and invitations (issue 4).
+
+
+def organization_members(*, organization_id, search: str | None = None) -> QuerySet[User]:
+    """Members of one organization, optionally narrowed by name or email."""
+    members = User.objects.filter(organization_id=organization_id)
+    search = (search or "").strip()
+    if search:
+        condition = Q()
+        for word in search.split()[:5]:
+            condition &= (
+                Q(email__icontains=word)
+                | Q(profile__first_name__icontains=word)
+                | Q(profile__last_name__icontains=word)
+            )
+        members = members.filter(condition)
+    return members.order_by("email", "pk")
+
+
+def members_visible_to(*, user) -> QuerySet[User]:
+    """Members of the viewer's organization (the viewer included); nobody without one."""
+    if not getattr(user, "is_authenticated", False) or user.organization_id is None:
+        return User.objects.none()
+    return users_visible_to(user=user).filter(organization_id=user.organization_id)
+
+
+def invitations_pending(*, organization_id) -> QuerySet[Invitation]:
+    """Invitations that hold a seat: not accepted and not expired."""
+    return Invitation.objects.filter(
+        organization_id=organization_id,
+        accepted_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    )
+
+
+def invitations_manageable_by(*, user) -> QuerySet[Invitation]:
+    """Unaccepted invitations (expired ones too, so they can be resent) of the viewer's
+    organization, for those who may invite; nothing for anyone else."""
+    if not user_is_inviter(user):
+        return Invitation.objects.none()
+    return Invitation.objects.filter(
+        organization_id=user.organization_id, accepted_at__isnull=True
+    ).order_by("-created_at", "pk")
+
+
+def invitations_addressed_to(*, user) -> QuerySet[Invitation]:
+    """Pending invitations sent to the viewer's own email address."""
+    if not getattr(user, "is_authenticated", False) or not user.email:
+        return Invitation.objects.none()
+    return Invitation.objects.filter(
+        email__iexact=user.email, accepted_at__isnull=True, expires_at__gt=timezone.now()
+    ).order_by("-created_at", "pk")
+
+
+def invitations_visible_to(*, user) -> QuerySet[Invitation]:
+    """What a viewer may see of invitations: those they manage and those addressed to them."""
+    if not getattr(user, "is_authenticated", False):
+        return Invitation.objects.none()
+    manageable = invitations_manageable_by(user=user).values("pk")
+    addressed = invitations_addressed_to(user=user).values("pk")
+    return Invitation.objects.filter(Q(pk__in=manageable) | Q(pk__in=addressed))
+
+
+def invitation_by_token_hash(*, token_hash: str) -> Invitation | None:
+    """The invitation a token's holder may redeem or preview (any state; callers check)."""
+    return (
+        Invitation.objects.select_related("organization", "inviter__profile")
+        .filter(token_hash=token_hash)
+        .first()
+    )

@@ -62,9 +62,10 @@ _PAGINATION_SOURCES = (
 
 
 def pagination_error(error: BaseException | None) -> Invalid | None:
-    """Relay's refusal of ``first``/``last``/``before``/``after`` (a ValueError raised in
+    """Relay's refusal of ``first``/``last``/``before``/``after`` (a ValueError or TypeError raised in
     strawberry's pagination code) is the client's input, not a server fault: INVALID."""
-    if not isinstance(error, ValueError):
+    # A cursor of another type (e.g. a node id passed as ``before``) is a TypeError there.
+    if not isinstance(error, (ValueError, TypeError)):
         return None
     frame = error.__traceback__
     while frame is not None and frame.tb_next is not None:

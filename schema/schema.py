@@ -30,6 +30,8 @@ from schema.directory.queries import Query as ContactsQuery
 from schema.errors import ErrorPolicy, is_expected
 from schema.limits import OneSensitiveFieldPerDocument
 from schema.oidc.mutations import Mutation as OidcMutation
+from schema.organizations.mutations import Mutation as OrganizationsMutation
+from schema.organizations.queries import Query as OrganizationsQuery
 from schema.profile.mutations import Mutation as ProfileMutation
 from schema.teams.mutations import Mutation as TeamsMutation
 from schema.teams.queries import Query as TeamsQuery
@@ -43,9 +45,19 @@ class NodeQuery:
     nodes: list[relay.Node | None] = strawberry_django.node()
 
 
-Query = merge_types("Query", (NodeQuery, AccountsQuery, ContactsQuery, TeamsQuery))
+Query = merge_types(
+    "Query", (NodeQuery, AccountsQuery, ContactsQuery, TeamsQuery, OrganizationsQuery)
+)
 Mutation = merge_types(
-    "Mutation", (AuthMutation, ProfileMutation, OidcMutation, ContactsMutation, TeamsMutation)
+    "Mutation",
+    (
+        AuthMutation,
+        ProfileMutation,
+        OidcMutation,
+        ContactsMutation,
+        TeamsMutation,
+        OrganizationsMutation,
+    ),
 )
 
 

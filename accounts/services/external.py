@@ -21,10 +21,10 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
 from accounts import oidc_client
-from accounts.errors import AccountDisabled, InvalidCredentials, SeatLimitReached
+from accounts.errors import AccountDisabled, InvalidCredentials
 from accounts.models import Organization, ProfileData, User, UserExternalAuthentication
 from accounts.ratelimit import client_address, rate_limit_check, rate_limit_hit
-from accounts.services.organizations import organization_create
+from accounts.services.organizations import organization_create, organization_seats_check_invite
 from directory.services.contacts import profile_contact_sync
 
 logger = logging.getLogger(__name__)
@@ -172,7 +172,9 @@ def _user_create(*, provider: str, profile: ExternalProfile) -> User:
     # Only a proven address joins the organization that claims its domain.
     organization = _domain_organization(profile.email) if profile.email_verified else None
     if organization is not None:
-        _organization_seat_take(organization)
+        # A join without an invitation needs a seat that no pending invitation reserved:
+        # the same rule as one more invitation.
+        organization_seats_check_invite(organization=organization)
         user.organization = organization
         user.save(update_fields=["organization"])
     else:
@@ -187,13 +189,6 @@ def _domain_organization(email: str) -> Organization | None:
         return None
     # Locked: the seat check below must hold against concurrent joins and invitations.
     return Organization.objects.select_for_update().filter(domain__iexact=domain).first()
-
-
-def _organization_seat_take(organization: Organization) -> None:
-    """One more member must fit the plan (the organization row is locked)."""
-    seats = organization.seats
-    if seats is not None and User.objects.filter(organization=organization).count() >= seats:
-        raise SeatLimitReached()
 
 
 def _user_update(user: User, profile: ExternalProfile) -> None:

@@ -1,13 +1,25 @@
-"""Organizations: creation and membership basics."""
+"""Organizations: creation and membership basics; who may do what, seats, wipe-out."""
 
 from __future__ import annotations
 
+import contextlib
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.db import transaction
 
-from accounts.models import Organization, User
-from accounts.services.groups import permission_groups_setup
+from accounts.errors import Invalid, PermissionDenied, SeatLimitReached, Unauthenticated
+from accounts.models import Avatar, Organization, User
+from accounts.selectors import invitations_pending
+from accounts.services.groups import (
+    permission_groups_setup,
+    user_is_administrator,
+    user_is_inviter,
+)
+from directory.models import Contact, Team
 
 
 @transaction.atomic
@@ -29,3 +41,154 @@ def _group(name: str) -> Group:
         permission_groups_setup()
         group = Group.objects.get(name=name)
     return group
+
+
+# Who may do what. Each rule is one function, used by the services that enforce it,
+# by ``Organization.abilities`` and by the tests.
+
+
+def _is_member(user, organization) -> bool:
+    return (
+        organization is not None
+        and getattr(user, "is_authenticated", False)
+        and user.organization_id is not None
+        and user.organization_id == organization.pk
+    )
+
+
+def user_can_update_organization(*, user, organization) -> bool:
+    return _is_member(user, organization) and user_is_administrator(user)
+
+
+def user_can_invite(*, user, organization) -> bool:
+    return _is_member(user, organization) and user_is_inviter(user)
+
+
+def user_can_manage_permission_groups(*, user, organization) -> bool:
+    return _is_member(user, organization) and user_is_administrator(user)
+
+
+def user_can_remove_members(*, user, organization) -> bool:
+    return _is_member(user, organization) and user_is_administrator(user)
+
+
+def user_can_wipe_out_organization(*, user, organization) -> bool:
+    return _is_member(user, organization) and user_is_administrator(user)
+
+
+def organization_of_actor_locked(*, actor) -> Organization:
+    """The actor's organization, its row locked until the transaction ends, so seat and
+    last-administrator checks hold under concurrent requests."""
+    if not getattr(actor, "is_authenticated", False):
+        raise Unauthenticated()
+    if actor.organization_id is None:
+        raise PermissionDenied()
+    return Organization.objects.select_for_update().get(pk=actor.organization_id)
+
+
+# Seats: members plus pending invitations never exceed the plan.
+
+
+def organization_seats_used(*, organization: Organization) -> int:
+    """Members plus pending (unaccepted, unexpired) invitations."""
+    members = User.objects.filter(organization_id=organization.pk).count()
+    return members + invitations_pending(organization_id=organization.pk).count()
+
+
+def organization_seats_check_invite(*, organization: Organization, replacing=None) -> None:
+    """One more pending invitation must fit (``replacing``: an invitation it supersedes).
+    Call with the organization row locked."""
+    seats = organization.seats
+    if seats is None:
+        return
+    pending = invitations_pending(organization_id=organization.pk)
+    if replacing is not None:
+        pending = pending.exclude(pk=replacing.pk)
+    members = User.objects.filter(organization_id=organization.pk).count()
+    if members + pending.count() + 1 > seats:
+        raise SeatLimitReached()
+
+
+def organization_seats_check_join(*, organization: Organization) -> None:
+    """One more member must fit. The joining invitation's own reservation is what is being
+    used, so other pending invitations don't count here: with five free seats, exactly five
+    accepts succeed. Call with the organization row locked."""
+    seats = organization.seats
+    if seats is None:
+        return
+    if User.objects.filter(organization_id=organization.pk).count() + 1 > seats:
+        raise SeatLimitReached()
+
+
+# Details and wipe-out.
+
+
+@transaction.atomic
+def organization_update(*, actor, name: str) -> Organization:
+    organization = organization_of_actor_locked(actor=actor)
+    if not user_can_update_organization(user=actor, organization=organization):
+        raise PermissionDenied()
+    organization.name = (name or "").strip()
+    if not organization.name:
+        raise Invalid("The name may not be blank.", field="name", code="blank")
+    try:
+        organization.full_clean(validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        raise Invalid.from_validation_error(error) from error
+    organization.save(update_fields=["name"])
+    actor.organization = organization
+    return organization
+
+
+@dataclass(frozen=True)
+class OrganizationWipeOut:
+    """What ``organization_wipe_out`` deleted."""
+
+    name: str
+    members: int
+    invitations: int
+    teams: int
+    contacts: int
+
+
+@transaction.atomic
+def organization_wipe_out(*, actor, confirm_name: str) -> OrganizationWipeOut:
+    """Delete the organization with every member's account and data, its invitations, teams
+    and contacts, all in one transaction. ``confirm_name`` must repeat the name exactly."""
+    organization = organization_of_actor_locked(actor=actor)
+    if not user_can_wipe_out_organization(user=actor, organization=organization):
+        raise PermissionDenied()
+    if (confirm_name or "") != organization.name:
+        raise Invalid(
+            "Type the organization's name exactly to confirm.",
+            field="confirmName",
+            code="INVALID",
+        )
+    members = User.objects.filter(organization_id=organization.pk)
+    teams = Team.objects.filter(organization_id=organization.pk)
+    result = OrganizationWipeOut(
+        name=organization.name,
+        members=members.count(),
+        invitations=organization.invitations.count(),
+        teams=teams.count(),
+        contacts=Contact.objects.filter(owner__organization_id=organization.pk).count(),
+    )
+    avatar_files = [
+        name
+        for image, thumbnail in Avatar.objects.filter(
+            user__organization_id=organization.pk
+        ).values_list("image", "thumbnail")
+        for name in (image, thumbnail)
+        if name
+    ]
+    teams.delete()  # their guardian rows are purged on post_delete (directory.signals)
+    members.delete()
+    organization.delete()
+    transaction.on_commit(lambda: _files_delete(avatar_files))
+    return result
+
+
+def _files_delete(names: list[str]) -> None:
+    for name in names:
+        with contextlib.suppress(OSError):  # a missing file is already what we want
+            default_storage.delete(name)

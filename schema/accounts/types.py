@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Annotated
+
 import strawberry
 import strawberry_django
 from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from strawberry import relay
 from strawberry.types import Info
+from strawberry_django.relay import DjangoListConnection
 
 from accounts import models
 from accounts.selectors import (
+    invitations_addressed_to,
+    invitations_manageable_by,
+    organization_members,
     organizations_visible_to,
     permission_groups_visible_to,
     users_visible_to,
 )
+from accounts.services.organizations import organization_seats_used
 from schema.directory.types import ContactType
 from schema.oidc.types import ExternalIdentityType
 from schema.permissions import viewer
+
+if TYPE_CHECKING:
+    from schema.organizations.types import InvitationType, OrganizationAbilities
 
 
 @strawberry.type(name="Plan")
@@ -49,6 +60,37 @@ class OrganizationType(relay.Node):
     def plan(self) -> PlanType:
         plan = self.plan_settings
         return PlanType(key=self.plan, name=plan["name"], seats=plan["seats"])
+
+    @strawberry_django.field(only=["id"], description="Members plus pending invitations.")
+    def seats_used(self) -> int:
+        return organization_seats_used(organization=self)
+
+    @strawberry_django.connection(
+        DjangoListConnection[Annotated["UserType", strawberry.lazy("schema.accounts.types")]],
+        description="Members, searchable by name or email.",
+    )
+    def members(self, search: str | None = None) -> Iterable[models.User]:
+        return organization_members(organization_id=self.pk, search=search)
+
+    @strawberry_django.connection(
+        DjangoListConnection[
+            Annotated["InvitationType", strawberry.lazy("schema.organizations.types")]
+        ],
+        description=(
+            "Unaccepted invitations, newest first (expired ones too, so they can be resent);"
+            " empty for viewers who may not invite."
+        ),
+    )
+    def invitations(self, info: Info) -> Iterable[models.Invitation]:
+        return invitations_manageable_by(user=viewer(info)).filter(organization_id=self.pk)
+
+    @strawberry_django.field(only=["id"], description="What the viewer may do here.")
+    def abilities(
+        self, info: Info
+    ) -> Annotated[OrganizationAbilities, strawberry.lazy("schema.organizations.types")]:
+        from schema.organizations.types import OrganizationAbilities
+
+        return OrganizationAbilities.of(user=viewer(info), organization=self)
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
@@ -102,6 +144,18 @@ class UserType(relay.Node):
     )
     def avatar_thumb_url(self, info: Info) -> str | None:
         return _avatar_file_url(self, "thumbnail", info)
+
+    @strawberry_django.connection(
+        DjangoListConnection[
+            Annotated["InvitationType", strawberry.lazy("schema.organizations.types")]
+        ],
+        description="Pending invitations addressed to this user's email (only the viewer's own).",
+    )
+    def invitations(self, info: Info) -> Iterable[models.Invitation]:
+        user = viewer(info)
+        if user is None or user.pk != self.pk:
+            return models.Invitation.objects.none()
+        return invitations_addressed_to(user=user)
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:

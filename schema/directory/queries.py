@@ -11,10 +11,11 @@ from django.db.models import Q
 from strawberry import relay
 from strawberry.types import Info
 from strawberry_django.optimizer import optimize
+from strawberry_django.relay import DjangoListConnection
 
 from directory.models import Contact
 from directory.selectors import contacts_merged_for, contacts_visible_to
-from schema.directory.types import CONTACT_ID_TYPES, ContactType, PageCappedConnection
+from schema.directory.types import CONTACT_ID_TYPES, ContactType
 from schema.permissions import require_viewer
 
 SEARCH_MAX_CHARS = 100
@@ -33,7 +34,7 @@ def contact_uuid(global_id: relay.GlobalID) -> uuid.UUID | None:
 @strawberry.type
 class Query:
     @strawberry_django.connection(
-        PageCappedConnection[ContactType],
+        DjangoListConnection[ContactType],
         description=(
             "The viewer's merged contact view, ordered by name: the profile contacts of the "
             "organization and the viewer's personal contacts, each through the viewer's own "

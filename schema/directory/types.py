@@ -16,9 +16,7 @@ from django.db.models import QuerySet
 from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
-from strawberry_django.relay import DjangoListConnection
 
-from accounts.errors import Invalid
 from directory import models
 from directory.contact_data import contact_data_merge, contact_text_merge
 from directory.selectors import (
@@ -36,22 +34,6 @@ from schema.permissions import viewer
 
 # The ids that name a stored contact: a merged contact is named by its base.
 CONTACT_ID_TYPES = frozenset({"Contact", "RawContact"})
-
-
-@strawberry.type(name="Connection", description="A connection to a list of items.")
-class PageCappedConnection(DjangoListConnection[relay.NodeType]):
-    """A ``DjangoListConnection`` that refuses an oversized page with ``INVALID`` (Strawberry's
-    own refusal is a plain ValueError, which the error policy would mask as unexpected)."""
-
-    @classmethod
-    def resolve_connection(cls, nodes, *, info: Info, first=None, last=None, **kwargs):
-        page_size_max = info.schema.config.relay_max_results
-        for name, value in (("first", first), ("last", last)):
-            if value is not None and not 0 <= value <= page_size_max:
-                raise Invalid(
-                    f"Argument '{name}' must be between 0 and {page_size_max}.", field=name
-                )
-        return super().resolve_connection(nodes, info=info, first=first, last=last, **kwargs)
 
 
 # Every column the merged and raw fields read, so the optimizer never defers one of them.

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.test import RequestFactory
+from django.utils import timezone
 
-from accounts.models import Organization, User, UserExternalAuthentication
+from accounts.models import Invitation, Organization, User, UserExternalAuthentication
 from directory.models import Contact
 from tests.conftest import GraphQLClient
 from tests.factories import PASSWORD, OrganizationFactory, UserFactory
@@ -313,6 +315,24 @@ def test_domain_organization_without_free_seats_refuses(oidc_provider):
     assert_failed(response, "SEAT_LIMIT_REACHED")
     assert not User.objects.filter(email="ada@example.net").exists()
     assert not UserExternalAuthentication.objects.exists()
+
+
+def test_pending_invitations_keep_their_seats_from_domain_sign_ins(oidc_provider):
+    full = OrganizationFactory(domain="example.net", plan="free")
+    members = UserFactory.create_batch(full.seats - 1, organization=full)
+    Invitation.objects.create(
+        organization=full,
+        inviter=members[0],
+        email="invited@example.org",
+        token_hash="0" * 64,
+        expires_at=timezone.now() + timedelta(days=1),
+    )
+
+    client = GraphQLClient()
+    response, _, _ = browser_sign_in(client.http)
+
+    assert_failed(response, "SEAT_LIMIT_REACHED")
+    assert not User.objects.filter(email="ada@example.net").exists()
 
 
 def test_next_url_outside_allowed_hosts_is_ignored(oidc_provider):
