@@ -191,13 +191,11 @@ def free_port() -> int:
 
 
 def server_start(env: dict[str, str], port: int, workers: int, threads: int) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "gunicorn", "backend.wsgi:application",
-            "--bind", f"127.0.0.1:{port}",
-            "--workers", str(workers), "--threads", str(threads),
-            "--no-control-socket",
-        ],  # fmt: skip
+    command = [sys.executable, "-m", "gunicorn", "backend.wsgi:application"]
+    command += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
+    command += ["--threads", str(threads), "--no-control-socket"]
+    process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+        command,
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -242,7 +240,9 @@ def request(port, method, path, body=None, headers=None):
 def sign_in(port: int, email: str, password: str) -> dict[str, str]:
     """Headers of a signed-in browser: the session cookie and the CSRF token."""
     _, _, cookies = request(port, "GET", "/api/user/health/")
-    body = json.dumps({"query": LOGIN, "variables": {"input": {"email": email, "password": password}}})
+    body = json.dumps(
+        {"query": LOGIN, "variables": {"input": {"email": email, "password": password}}}
+    )
     status, answer, new_cookies = request(
         port,
         "POST",
@@ -388,7 +388,7 @@ def main() -> None:
                 "plain": plain_request(scenario, session),
             }
             parts: dict[str, list[loadgen.Result]] = {side: [] for side in sides}
-            for side, spec in sides.items():
+            for spec in sides.values():
                 loadgen.run(**load_of(port, args.clients, spec), seconds=args.warmup)
             for round_ in range(args.rounds):
                 order = list(sides) if round_ % 2 == 0 else list(sides)[::-1]

@@ -34,9 +34,9 @@ LAST_NAMES = [
 
 def _emails(rng: random.Random, first: str, last: str, n: int) -> list[dict]:
     local = f"{first}.{last}".lower().encode("ascii", "ignore").decode() or "someone"
-    return [
-        {"type": rng.choice(["Work", "Home", "Other"]), "value": f"{local}{n}@example.org"}
-    ][: rng.choice([0, 1, 1])]
+    return [{"type": rng.choice(["Work", "Home", "Other"]), "value": f"{local}{n}@example.org"}][
+        : rng.choice([0, 1, 1])
+    ]
 
 
 def _phones(rng: random.Random) -> list[dict]:
@@ -59,7 +59,7 @@ def seed(
     existing = User.objects.filter(email=admin_email).first()
     if existing is not None:
         return existing
-    rng = random.Random(seed_value)
+    rng = random.Random(seed_value)  # noqa: S311 (reproducible data, not secrets)
     hasher = Argon2PasswordHasher()
     password_hash = hasher.encode(BENCH_PASSWORD, hasher.salt())
     permission_groups_setup()

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from strawberry.relay import to_base64
 
 from accounts.models import User
-from accounts.selectors import users_visible_to
+from accounts.selectors import organization_members, organizations_visible_to
 from directory.contact_data import contact_data_merge, contact_text_merge
 from directory.selectors import (
     VIEWER_OVERRIDES,
@@ -101,8 +101,9 @@ def contacts(request):
     queryset = contacts_merged_for(user=user, search=search)
     total = queryset.count()
     page = list(
-        queryset.only("id", "full_name", "short_name", "data", "owner", "user", "override")
-        .prefetch_related(viewer_overrides_prefetch(user=user))[: first + 1]
+        queryset.only(
+            "id", "full_name", "short_name", "data", "owner", "user", "override"
+        ).prefetch_related(viewer_overrides_prefetch(user=user))[: first + 1]
     )
     edges = []
     for contact in page[:first]:
@@ -146,19 +147,14 @@ def members(request):
     first = _first(request)
     if first is None:
         return JsonResponse({"error": "INVALID"}, status=400)
-    user = request.user
-    if user.organization_id is None:
+    organization = organizations_visible_to(user=request.user).first()
+    if organization is None:
         return JsonResponse({"organization": None})
-    queryset = (
-        users_visible_to(user=user)
-        .filter(organization_id=user.organization_id)
-        .select_related("profile")
-        .order_by("email", "pk")
-    )
+    queryset = organization_members(organization_id=organization.pk).select_related("profile")
     total = queryset.count()
-    page = list(queryset.only("guid", "email", "profile__first_name", "profile__last_name")[
-        : first + 1
-    ])
+    page = list(
+        queryset.only("guid", "email", "profile__first_name", "profile__last_name")[: first + 1]
+    )
     return JsonResponse(
         {
             "organization": {
