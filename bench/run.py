@@ -172,9 +172,9 @@ def query_counts(user, scenarios: list[Scenario]) -> dict[str, tuple[int, int]]:
 def same_answer(scenario: Scenario, graphql_payload: dict, plain_payload: dict) -> None:
     """The plain view must answer exactly the data of the GraphQL query."""
     if graphql_payload.get("errors"):
-        raise SystemExit(f"{scenario.name}: GraphQL errors {graphql_payload['errors']}")
+        raise AssertionError(f"{scenario.name}: GraphQL errors {graphql_payload['errors']}")
     if graphql_payload.get("data") != plain_payload:
-        raise SystemExit(
+        raise AssertionError(
             f"{scenario.name}: the plain view answers other data than GraphQL\n"
             f"GraphQL: {json.dumps(graphql_payload.get('data'))[:2000]}\n"
             f"plain:   {json.dumps(plain_payload)[:2000]}"
