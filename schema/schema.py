@@ -89,6 +89,11 @@ class DocumentRules(AddValidationRules):
         )
 
 
+def document_caches_clear() -> None:
+    """Forget the validated documents (for tests that patch a validation rule)."""
+    ValidationCache().cached_validate_document.cache_clear()
+
+
 class RosterSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context=None) -> None:
         # Expected errors (validation, domain codes) are answers, not incidents.
