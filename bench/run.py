@@ -292,6 +292,20 @@ def check_over_http(port: int, scenario: Scenario, session: dict[str, str]) -> N
 # Report -----------------------------------------------------------------------------------
 
 
+def server_cpu_seconds(process: subprocess.Popen) -> float | None:
+    """CPU time used so far by the gunicorn master and its workers (Linux /proc), so the
+    table can show what a request costs the server whatever else the machine is doing."""
+    try:
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        total = 0
+        for pid in [process.pid, *map(int, children)]:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    except (OSError, ValueError, IndexError):
+        return None
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def load_of(port: int, clients: int, spec: dict) -> dict:
     return {"host": "127.0.0.1", "port": port, "clients": clients, **spec}
 
@@ -328,11 +342,16 @@ def machine() -> dict[str, str]:
     }
 
 
+def _ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}"
+
+
 def table(rows: list[dict]) -> str:
     lines = [
         "| scenario | GraphQL rps | plain rps | ratio | GraphQL p50 / p99 ms "
-        "| plain p50 / p99 ms | SQL queries GraphQL / plain (seeded; 2-row org) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| plain p50 / p99 ms | server CPU ms per request GraphQL / plain "
+        "| SQL queries GraphQL / plain (seeded; small) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in rows:
         g, p = row["graphql"], row["plain"]
@@ -342,6 +361,7 @@ def table(rows: list[dict]) -> str:
         lines.append(
             f"| `{row['name']}` | {g.rps:,.0f} | {p.rps:,.0f} | {ratio:.2f}{mark} "
             f"| {g.p50:.1f} / {g.p99:.1f} | {p.p50:.1f} / {p.p99:.1f} "
+            f"| {_ms(row['cpu_ms']['graphql'])} / {_ms(row['cpu_ms']['plain'])} "
             f"| {big[0]} / {big[1]}; {small[0]} / {small[1]} |"
         )
     return "\n".join(lines)
@@ -388,13 +408,20 @@ def main() -> None:
                 "plain": plain_request(scenario, session),
             }
             parts: dict[str, list[loadgen.Result]] = {side: [] for side in sides}
+            cpu: dict[str, float | None] = dict.fromkeys(sides, 0.0)
             for spec in sides.values():
                 loadgen.run(**load_of(port, args.clients, spec), seconds=args.warmup)
             for round_ in range(args.rounds):
                 order = list(sides) if round_ % 2 == 0 else list(sides)[::-1]
                 for side in order:
                     load = load_of(port, args.clients, sides[side])
+                    before = server_cpu_seconds(server)
                     parts[side].append(loadgen.run(**load, seconds=args.seconds / args.rounds))
+                    after = server_cpu_seconds(server)
+                    if before is None or after is None or cpu[side] is None:
+                        cpu[side] = None
+                    else:
+                        cpu[side] += after - before
             results = {side: combined(parts[side]) for side in sides}
             for side, result in results.items():
                 if result.errors:
@@ -409,6 +436,12 @@ def main() -> None:
                     **results,
                     "queries": counts[scenario.name],
                     "queries_small": counts_small[scenario.name],
+                    "cpu_ms": {
+                        side: None
+                        if cpu[side] is None
+                        else 1000 * cpu[side] / results[side].requests
+                        for side in sides
+                    },
                 }
             )
     finally:
