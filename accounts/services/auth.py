@@ -148,16 +148,27 @@ def token_redeem(*, request: HttpRequest, token: str, purpose: str) -> User:
     return User.objects.select_for_update().get(pk=row.user_id)
 
 
-def _verification_email_send(user: User) -> None:
-    token = token_issue(user=user, purpose=Purpose.VERIFY_EMAIL)
+def _token_email_send(user: User, *, purpose: str, template: str, path: str, lifetime) -> None:
+    """Issue a token of ``purpose`` and email its link (the only time it leaves Roster)."""
+    token = token_issue(user=user, purpose=purpose)
     email_send(
         to=user.email,
-        template="verify_email",
+        template=template,
         context={
             "first_name": _first_name(user),
-            "link": frontend_url("verify-email", token=token),
-            "lifetime_hours": _hours(settings.VERIFICATION_TOKEN_LIFETIME),
+            "link": frontend_url(path, token=token),
+            "lifetime_hours": _hours(lifetime),
         },
+    )
+
+
+def _verification_email_send(user: User) -> None:
+    _token_email_send(
+        user,
+        purpose=Purpose.VERIFY_EMAIL,
+        template="verify_email",
+        path="verify-email",
+        lifetime=settings.VERIFICATION_TOKEN_LIFETIME,
     )
 
 
@@ -388,15 +399,12 @@ def password_reset_request(*, request: HttpRequest, email: str) -> None:
     user = User.objects.filter(email=email, is_active=True).first()
     if not email or user is None:
         return
-    token = token_issue(user=user, purpose=Purpose.RESET_PASSWORD)
-    email_send(
-        to=user.email,
+    _token_email_send(
+        user,
+        purpose=Purpose.RESET_PASSWORD,
         template="password_reset",
-        context={
-            "first_name": _first_name(user),
-            "link": frontend_url("reset-password", token=token),
-            "lifetime_hours": _hours(settings.RESET_PASSWORD_TOKEN_LIFETIME),
-        },
+        path="reset-password",
+        lifetime=settings.RESET_PASSWORD_TOKEN_LIFETIME,
     )
 
 

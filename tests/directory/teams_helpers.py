@@ -49,3 +49,13 @@ def role_of(user, team) -> str | None:
     return (
         TeamMembership.objects.filter(team=team, user=user).values_list("role", flat=True).first()
     )
+
+
+# The guardian permissions an owner holds on the team (written out, not derived).
+OWNER_CODENAMES = {
+    "view_team",
+    "change_team",
+    "manage_team_members",
+    "delete_team",
+    "manage_team_owners",
+}

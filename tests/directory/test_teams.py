@@ -13,6 +13,7 @@ from directory.models import Team, TeamMembership
 from directory.services.teams import team_member_add
 from tests.directory.teams_helpers import (
     MEMBER_FIELDS,
+    OWNER_CODENAMES,
     TEAM_FIELDS,
     global_id,
     guardian_codenames,
@@ -25,13 +26,6 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-OWNER_CODENAMES = {
-    "view_team",
-    "change_team",
-    "manage_team_members",
-    "delete_team",
-    "manage_team_owners",
-}
 TEAM = f"... on Team {{ {TEAM_FIELDS} }}"
 MEMBER = f"... on TeamMember {{ {MEMBER_FIELDS} }}"
 TEAMS = """

@@ -8,18 +8,10 @@ from guardian.models import UserObjectPermission
 
 from directory.models import Team, TeamMembership
 from directory.services.teams import team_memberships_end
-from tests.directory.teams_helpers import guardian_codenames, make_team, role_of
+from tests.directory.teams_helpers import OWNER_CODENAMES, guardian_codenames, make_team, role_of
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-
-OWNER_CODENAMES = {
-    "view_team",
-    "change_team",
-    "manage_team_members",
-    "delete_team",
-    "manage_team_owners",
-}
 
 
 def team_permission_rows(team_pk) -> int:

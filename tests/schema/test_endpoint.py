@@ -75,6 +75,18 @@ def test_form_encoded_body_is_refused(gql):
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded"])
+def test_mutation_in_a_simple_request_body_is_refused(make_client, user, content_type):
+    """Bodies a cross-site form can send never run, even with a valid session and token."""
+    client = make_client(user)
+    body = json.dumps({"query": "mutation { logout { __typename } }"})
+    response = client.http.post(
+        GRAPHQL_URL, body, content_type=content_type, HTTP_X_CSRFTOKEN=client.csrf_token
+    )
+    assert response.status_code == 400
+    assert client.execute("{ me { email } }").data["me"]["email"] == user.email
+
+
 def test_health_answers_ok_and_sets_csrf_cookie():
     response = Client().get("/api/user/health/")
     assert response.status_code == 200

@@ -6,6 +6,7 @@ Bounded: a fixed number of examples per run, no example database, no deadline.
 from __future__ import annotations
 
 import json
+import os
 
 import graphql
 import pytest
@@ -20,8 +21,11 @@ from tests.factories import administrator
 pytestmark = pytest.mark.django_db
 
 BUILTIN_SCALARS = {"String", "Int", "Float", "Boolean", "ID"}
+# CI replays the same examples each run (a red build always reproduces); a developer's
+# run explores new ones. FUZZ_EXAMPLES raises the budget for a longer local hunt.
 FUZZ = hypothesis_settings(
-    max_examples=60,
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "60")),
+    derandomize=os.environ.get("CI", "").lower() == "true",
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
