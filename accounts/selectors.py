@@ -20,9 +20,20 @@ def users_visible_to(*, user) -> QuerySet[User]:
 
 
 def organizations_visible_to(*, user) -> QuerySet[Organization]:
-    if not getattr(user, "is_authenticated", False) or user.organization_id is None:
+    if not organization_visible_to(
+        user=user, organization_id=getattr(user, "organization_id", None)
+    ):
         return Organization.objects.none()
     return Organization.objects.filter(pk=user.organization_id)
+
+
+def organization_visible_to(*, user, organization_id) -> bool:
+    """Only members see their organization (its name, plan, seats, members...)."""
+    return (
+        getattr(user, "is_authenticated", False)
+        and organization_id is not None
+        and user.organization_id == organization_id
+    )
 
 
 def permission_groups_visible_to(*, user) -> QuerySet[Group]:
@@ -85,8 +96,9 @@ def invitations_manageable_by(*, user) -> QuerySet[Invitation]:
 
 
 def invitations_addressed_to(*, user) -> QuerySet[Invitation]:
-    """Pending invitations sent to the viewer's own email address."""
-    if not getattr(user, "is_authenticated", False) or not user.email:
+    """Pending invitations sent to the viewer's own, proven email address (an unverified
+    claim to an address never reads another organization's invitations)."""
+    if not getattr(user, "is_authenticated", False) or not user.email or not user.email_verified:
         return Invitation.objects.none()
     return Invitation.objects.filter(
         email__iexact=user.email, accepted_at__isnull=True, expires_at__gt=timezone.now()

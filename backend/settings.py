@@ -291,6 +291,8 @@ RATE_LIMITS = {
     "email-request-address": (env_int("RATE_LIMIT_EMAIL_REQUEST_ADDRESS", 20), 60 * 60),
     "email-request-email": (env_int("RATE_LIMIT_EMAIL_REQUEST_EMAIL", 5), 60 * 60),
     "token-address": (env_int("RATE_LIMIT_TOKEN_ADDRESS", 30), 15 * 60),
+    "invitation-email": (env_int("RATE_LIMIT_INVITATION_EMAIL", 5), 60 * 60),
+    "invitation-actor": (env_int("RATE_LIMIT_INVITATION_ACTOR", 100), 60 * 60),
     "external-login-address": (env_int("RATE_LIMIT_EXTERNAL_LOGIN_ADDRESS", 60), 15 * 60),
     # Each avatar upload decodes an image: bounded per user, also across aliases.
     "avatar-user": (env_int("RATE_LIMIT_AVATAR_USER", 30), 60 * 60),

@@ -101,6 +101,7 @@ def invitation_create(
         raise PermissionDenied()
     email = _email_normalized(email)
     groups = permission_groups_for_grant(actor=actor, names=permission_group_names)
+    _invitation_email_limit(actor=actor, email=email)
     if User.objects.filter(organization_id=organization.pk, email__iexact=email).exists():
         raise AlreadyMember()
     previous = Invitation.objects.filter(
@@ -122,6 +123,13 @@ def invitation_create(
     return invitation
 
 
+def _invitation_email_limit(*, actor, email: str) -> None:
+    """Invitation emails are rate limited per recipient and per sender, per call, so no
+    one can flood an inbox through invite/resend loops or aliases."""
+    rate_limit_hit(scope="invitation-email", identity=email)
+    rate_limit_hit(scope="invitation-actor", identity=str(actor.pk))
+
+
 def _invitation_of_actor(*, actor, invitation_id) -> Invitation:
     try:
         pk = uuid.UUID(str(invitation_id))
@@ -141,6 +149,11 @@ def invitation_resend(*, actor, invitation_id) -> Invitation:
     if not user_can_invite(user=actor, organization=organization):
         raise PermissionDenied()
     invitation = _invitation_of_actor(actor=actor, invitation_id=invitation_id)
+    # Re-issuing grants the invitation's groups anew: the actor must be allowed to give them.
+    permission_groups_for_grant(
+        actor=actor, names=invitation.permission_groups.values_list("name", flat=True)
+    )
+    _invitation_email_limit(actor=actor, email=invitation.email)
     organization_seats_check_invite(organization=organization, replacing=invitation)
     token = token_new()
     invitation.token_hash = _hash(token)

@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.errors import Invalid, NotFound, PermissionDenied, Unauthenticated
 from directory.contact_data import contact_data_validate
@@ -63,7 +64,8 @@ def profile_contact_create(*, user) -> Contact:
 def profile_contact_build(*, user) -> Contact:
     """The profile contact ``user`` would get, unsaved (for an answer that must look
     exactly like a new account's without creating one)."""
-    return Contact(user=user, **_profile_contact_defaults(user))
+    now = timezone.now()
+    return Contact(user=user, created_at=now, updated_at=now, **_profile_contact_defaults(user))
 
 
 def profile_contact_sync(*, user) -> None:

@@ -18,6 +18,7 @@ from accounts.selectors import (
     invitations_addressed_to,
     invitations_manageable_by,
     organization_members,
+    organization_visible_to,
     organizations_visible_to,
     permission_groups_visible_to,
     users_visible_to,
@@ -106,7 +107,6 @@ class UserType(relay.Node):
     email_verified: strawberry.auto
     language: strawberry.auto
     timezone: strawberry.auto
-    organization: OrganizationType | None
     permission_groups: list[PermissionGroupType] = strawberry_django.field(field_name="groups")
     external_identities: list[ExternalIdentityType] = strawberry_django.field(
         field_name="external_authentications",
@@ -116,6 +116,14 @@ class UserType(relay.Node):
     profile_contact: ContactType | None = strawberry_django.field(
         description="The user's profile contact, as the viewer sees it (merged view)."
     )
+
+    @strawberry_django.field(select_related=["organization"])
+    def organization(self, info: Info) -> OrganizationType | None:
+        # Also objects answered by mutations (which bypass get_queryset) show the
+        # organization only to its members: e.g. an anonymous `register` answer.
+        if not organization_visible_to(user=viewer(info), organization_id=self.organization_id):
+            return None
+        return self.organization
 
     @strawberry_django.field(select_related=["profile"], only=["profile__first_name"])
     def first_name(self) -> str:

@@ -235,6 +235,34 @@ def test_resending_an_expired_invitation_needs_a_free_seat(
     assert operation_codes(resent) == ["SEAT_LIMIT_REACHED"]
 
 
+def test_inviter_cannot_reissue_an_invitation_granting_administrators(
+    make_client, invite, admin, inviter
+):
+    payload, _ = invite(admin, "boss@example.com", groups=[ADMINISTRATORS])
+    resent = make_client(inviter).mutate("resendInvitation", {"id": payload["id"]}, INVITATION)
+    assert operation_codes(resent) == ["PERMISSION_DENIED"]
+    again = make_client(admin).mutate("resendInvitation", {"id": payload["id"]}, INVITATION)
+    assert again["__typename"] == "Invitation"
+
+
+def test_invitation_emails_are_rate_limited_per_recipient(
+    make_client, invite, admin, settings, django_capture_on_commit_callbacks, mailoutbox
+):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "invitation-email": (3, 3600)}
+    payload, _ = invite(admin, "flooded@example.com")
+    aliases = " ".join(
+        f'r{i}: resendInvitation(input: {{id: "{payload["id"]}"}}) '
+        "{ __typename ... on OperationInfo { messages { code } } }"
+        for i in range(5)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        result = make_client(admin).execute(f"mutation {{ {aliases} }}")
+    answers = [result.data[f"r{i}"] for i in range(5)]
+    assert [a["__typename"] for a in answers[:2]] == ["Invitation", "Invitation"]
+    assert all(operation_codes(a) == ["RATE_LIMITED"] for a in answers[2:])
+    assert sum(1 for m in mailoutbox if "flooded@example.com" in m.to) == 3
+
+
 def test_revoke_deletes_the_invitation_and_its_token(make_client, invite, inviter, gql):
     payload, token = invite(inviter, "a@example.com")
     revoked = make_client(inviter).mutate(

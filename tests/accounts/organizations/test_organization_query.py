@@ -237,6 +237,14 @@ def test_user_sees_invitations_addressed_to_them(make_client, outsider_admin, in
     assert node["inviter"] is None  # a user of another organization stays hidden
 
 
+def test_an_unverified_email_sees_no_invitations(make_client, outsider_admin, invite, user):
+    invite(outsider_admin, user.email)
+    user.email_verified = False
+    user.save(update_fields=["email_verified"])
+    result = make_client(user).execute(MY_INVITATIONS)
+    assert result.data["me"]["invitations"]["totalCount"] == 0
+
+
 def test_invitations_of_other_users_are_empty(
     make_client, admin, organization, outsider_admin, invite
 ):
