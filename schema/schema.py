@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import strawberry
@@ -14,7 +15,9 @@ from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
+    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
@@ -58,13 +61,37 @@ Mutation = merge_types(
 )
 
 
-class IntrospectionOnlyWithExplorer(NoSchemaIntrospectionCustomRule):
-    """Introspection is part of the explorer: off in production unless GRAPHIQL=1."""
+@functools.cache
+def document_rules(*, max_depth: int, max_aliases: int, introspection: bool) -> tuple:
+    """The validation rules beyond GraphQL's own, built once per configuration.
 
-    def enter_field(self, node, *args):
-        if settings.GRAPHIQL:
-            return None
-        return super().enter_field(node, *args)
+    The same rule classes for every request let ``ValidationCache`` answer a known document
+    without validating it again (strawberry's limiters build new classes per instance).
+    Introspection is part of the explorer: refused in production unless GRAPHIQL=1."""
+    rules = [
+        *QueryDepthLimiter(max_depth=max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+        OneSensitiveFieldPerDocument,
+    ]
+    if not introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    return tuple(rules)
+
+
+class DocumentRules(AddValidationRules):
+    def __init__(self) -> None:
+        super().__init__(
+            document_rules(
+                max_depth=settings.GRAPHQL_MAX_DEPTH,
+                max_aliases=settings.GRAPHQL_MAX_ALIASES,
+                introspection=settings.GRAPHIQL,
+            )
+        )
+
+
+def document_caches_clear() -> None:
+    """Forget the validated documents (for tests that patch a validation rule)."""
+    ValidationCache().cached_validate_document.cache_clear()
 
 
 class RosterSchema(strawberry.Schema):
@@ -78,11 +105,13 @@ class RosterSchema(strawberry.Schema):
 def _extensions():
     extensions = [
         DjangoOptimizerExtension,
-        lambda: QueryDepthLimiter(max_depth=settings.GRAPHQL_MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.GRAPHQL_MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=settings.GRAPHQL_MAX_TOKENS),
         ErrorPolicy,
-        lambda: AddValidationRules([IntrospectionOnlyWithExplorer, OneSensitiveFieldPerDocument]),
+        DocumentRules,
+        # Parsing and validating a document cost more than many resolvers: a client sends
+        # the same few documents again and again (bounded LRU caches, shared per process).
+        ParserCache,
+        ValidationCache,
     ]
     return extensions
 

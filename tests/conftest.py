@@ -44,6 +44,14 @@ def _isolated_cache(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_validation_cache():
+    """Each test validates its documents anew (a test may patch a validation rule)."""
+    from schema.schema import document_caches_clear
+
+    document_caches_clear()
+
+
+@pytest.fixture(autouse=True)
 def _database_vendor():
     return connection.vendor
 
