@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import ipaddress
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -65,12 +66,28 @@ def client_address(request) -> str:
     """The client's address. Behind a proxy, set ``TRUSTED_PROXY_COUNT`` so the right
     ``X-Forwarded-For`` entry is used; a client cannot spoof it otherwise."""
     proxies = settings.TRUSTED_PROXY_COUNT
+    address = request.META.get("REMOTE_ADDR", "")
     if proxies:
         forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
         forwarded = [p for p in forwarded if p]
         if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR", "")
+            address = forwarded[-proxies]
+    return address_identity(address)
+
+
+def address_identity(address: str) -> str:
+    """What a per-address limit counts: an IPv6 client holds a whole /64, so its limits are
+    per /64 (rotating addresses inside it gains nothing); an address that cannot be read
+    still counts, under one shared name, rather than escaping every limit."""
+    try:
+        parsed = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return "unknown"
+    if parsed.version == 4:
+        return str(parsed)
+    if parsed.ipv4_mapped is not None:
+        return str(parsed.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
 
 
 def rate_limit_undo(*, scope: str, identity: str | None) -> None:
