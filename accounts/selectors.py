@@ -130,6 +130,13 @@ def invitations_addressed_to(*, user) -> QuerySet[Invitation]:
     ).order_by("-created_at", "pk")
 
 
+def invitations_addressed_to_user_visible_to(*, user, viewer) -> QuerySet[Invitation]:
+    """``User.invitations``: only the user themself reads the invitations sent to them."""
+    if viewer is None or getattr(viewer, "pk", None) != user.pk:
+        return Invitation.objects.none()
+    return invitations_addressed_to(user=viewer)
+
+
 def invitations_visible_to(*, user) -> QuerySet[Invitation]:
     """What a viewer may see of invitations: those they manage and those addressed to them."""
     if not getattr(user, "is_authenticated", False):

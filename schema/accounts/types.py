@@ -15,7 +15,7 @@ from strawberry_django.relay import DjangoListConnection
 
 from accounts import models
 from accounts.selectors import (
-    invitations_addressed_to,
+    invitations_addressed_to_user_visible_to,
     invitations_manageable_by,
     organization_members,
     organization_seats_used_expression,
@@ -177,10 +177,7 @@ class UserType(relay.Node):
         description="Pending invitations addressed to this user's email (only the viewer's own).",
     )
     def invitations(self, info: Info) -> Iterable[models.Invitation]:
-        user = viewer(info)
-        if user is None or user.pk != self.pk:
-            return models.Invitation.objects.none()
-        return invitations_addressed_to(user=user)
+        return invitations_addressed_to_user_visible_to(user=self, viewer=viewer(info))
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
