@@ -47,6 +47,26 @@ def other_owner_exists() -> Exists:
     )
 
 
+def team_has_other_owner(*, membership: TeamMembership) -> bool:
+    """Does the team of ``membership`` have an owner other than that member?"""
+    return (
+        TeamMembership.objects.filter(team_id=membership.team_id, role=TeamRole.OWNER)
+        .exclude(pk=membership.pk)
+        .exists()
+    )
+
+
+def team_role_of(*, team_id, user) -> str | None:
+    """The role ``user`` holds in the team (``None`` if not a member or anonymous)."""
+    if user is None:
+        return None
+    return (
+        TeamMembership.objects.filter(team_id=team_id, user_id=user.pk)
+        .values_list("role", flat=True)
+        .first()
+    )
+
+
 def team_memberships_visible_to(*, user) -> QuerySet[TeamMembership]:
     """Memberships of the viewer's teams whose people belong to the team's organization."""
     if not _signed_in_with_organization(user):

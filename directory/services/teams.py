@@ -28,7 +28,7 @@ from accounts.errors import (
 from accounts.selectors import users_visible_to
 from directory import roles
 from directory.models import Team, TeamMembership, TeamRole
-from directory.team_selectors import team_permissions_of
+from directory.team_selectors import team_has_other_owner, team_permissions_of
 
 NAME_MAX_LENGTH = Team._meta.get_field("name").max_length
 
@@ -124,14 +124,6 @@ def _target_membership(*, team: Team, user_guid) -> TeamMembership:
     return membership
 
 
-def _other_owner_exists(*, membership: TeamMembership) -> bool:
-    return (
-        TeamMembership.objects.filter(team_id=membership.team_id, role=TeamRole.OWNER)
-        .exclude(pk=membership.pk)
-        .exists()
-    )
-
-
 def team_create(*, actor, name: str) -> Team:
     """A team in the actor's organization, with the actor as its owner."""
     _require_actor(actor)
@@ -222,7 +214,7 @@ def team_role_set(*, actor, team_id, user_guid, role: TeamRole | str) -> TeamMem
         if not roles.keeps_an_owner(
             target_role=membership.role,
             new_role=role,
-            other_owner=_other_owner_exists(membership=membership),
+            other_owner=team_has_other_owner(membership=membership),
         ):
             raise _last_owner()
         membership.role = role
@@ -242,7 +234,7 @@ def team_member_remove(*, actor, team_id, user_guid) -> Team:
         if not roles.keeps_an_owner(
             target_role=membership.role,
             new_role=None,
-            other_owner=_other_owner_exists(membership=membership),
+            other_owner=team_has_other_owner(membership=membership),
         ):
             raise _last_owner()
         membership.delete()
@@ -272,7 +264,9 @@ def team_memberships_end(*, user, organization_id) -> None:
             membership = TeamMembership.objects.filter(team=team, user_id=user.pk).first()
             if membership is None:
                 continue
-            if membership.role == TeamRole.OWNER and not _other_owner_exists(membership=membership):
+            if membership.role == TeamRole.OWNER and not team_has_other_owner(
+                membership=membership
+            ):
                 successor = (
                     TeamMembership.objects.filter(team=team)
                     .exclude(pk=membership.pk)

@@ -24,8 +24,10 @@ from directory.models import Team, TeamMembership
 from directory.models import TeamRole as TeamRoleChoices
 from directory.team_selectors import (
     other_owner_exists,
+    team_has_other_owner,
     team_memberships_visible_to,
     team_permissions_of,
+    team_role_of,
     teams_visible_to,
     viewer_role,
 )
@@ -104,14 +106,8 @@ class TeamMemberType(relay.Node):
     def abilities(self, info: Info) -> TeamMemberAbilities:
         perms = viewer_team_permissions(info, self.team_id)
         other_owner = getattr(self, "has_other_owner", None)
-        if other_owner is None:
-            other_owner = (
-                TeamMembership.objects.filter(pk=self.pk)
-                .annotate(has_other_owner=other_owner_exists())
-                .values_list("has_other_owner", flat=True)
-                .first()
-                or False
-            )
+        if other_owner is None:  # a membership answered by a mutation
+            other_owner = team_has_other_owner(membership=self)
         user = viewer(info)
         return TeamMemberAbilities(
             can_remove=roles.removable(
@@ -151,15 +147,8 @@ class TeamType(relay.Node):
     )
     def role(self, info: Info) -> TeamRole | None:
         role = getattr(self, "viewer_role", _NO_ROLE)
-        if role is _NO_ROLE:
-            user = viewer(info)
-            role = (
-                TeamMembership.objects.filter(team_id=self.pk, user_id=user.pk)
-                .values_list("role", flat=True)
-                .first()
-                if user is not None
-                else None
-            )
+        if role is _NO_ROLE:  # a team answered by a mutation
+            role = team_role_of(team_id=self.pk, user=viewer(info))
         return TeamRoleChoices(role) if role else None
 
     @strawberry_django.field(only=["id"])
