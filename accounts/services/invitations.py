@@ -31,7 +31,11 @@ from accounts.errors import (
 )
 from accounts.models import Invitation, Organization, User
 from accounts.ratelimit import rate_limit_hit
-from accounts.selectors import invitation_by_token_hash, invitations_manageable_by
+from accounts.selectors import (
+    invitation_by_token_hash,
+    invitations_manageable_by,
+    user_display_name,
+)
 from accounts.services.groups import manageable_groups
 from accounts.services.members import (
     membership_end,
@@ -71,19 +75,12 @@ def _invitation_send(invitation: Invitation, token: str) -> None:
         template="invitation",
         context={
             "organization_name": invitation.organization.name,
-            "inviter_name": _display_name(inviter),
+            "inviter_name": user_display_name(inviter),
             "email": invitation.email,
             "expires_at": invitation.expires_at,
             "link": frontend_url("invitation", token=token),
         },
     )
-
-
-def _display_name(user: User | None) -> str:
-    if user is None:
-        return ""
-    profile = getattr(user, "profile", None)
-    return (profile.full_name if profile else "") or user.email
 
 
 @transaction.atomic
@@ -202,7 +199,7 @@ def invitation_preview(*, token: str, address: str | None = None) -> InvitationP
         return None
     return InvitationPreview(
         organization_name=invitation.organization.name,
-        inviter_name=_display_name(invitation.inviter),
+        inviter_name=user_display_name(invitation.inviter),
         email=invitation.email,
         expires_at=invitation.expires_at,
     )

@@ -6,13 +6,12 @@ from datetime import datetime
 
 import strawberry
 import strawberry_django
-from django.db.models import CharField, QuerySet, Value
-from django.db.models.functions import Coalesce, Concat, NullIf, Trim
+from django.db.models import QuerySet
 from strawberry import relay
 from strawberry.types import Info
 
 from accounts import models
-from accounts.selectors import invitations_visible_to
+from accounts.selectors import invitations_visible_to, user_display_name_expression
 from accounts.services.invitations import InvitationPreview, RevokedInvitation
 from accounts.services.members import RemovedMember
 from accounts.services.organizations import (
@@ -25,21 +24,6 @@ from accounts.services.organizations import (
 )
 from schema.accounts.types import OrganizationType, PermissionGroupType, UserType
 from schema.permissions import viewer
-
-
-def inviter_name_expression():
-    """The inviter's full name, or their email when the profile has no name."""
-    full_name = Trim(
-        Concat(
-            "inviter__profile__first_name",
-            Value(" "),
-            "inviter__profile__last_name",
-            output_field=CharField(),
-        )
-    )
-    return Coalesce(
-        NullIf(full_name, Value("")), "inviter__email", Value(""), output_field=CharField()
-    )
 
 
 @strawberry_django.type(models.Invitation, name="Invitation")
@@ -65,7 +49,7 @@ class InvitationType(relay.Node):
         return self.organization.name
 
     @strawberry_django.field(
-        annotate={"_inviter_name": inviter_name_expression()},
+        annotate={"_inviter_name": user_display_name_expression("inviter__")},
         description="The inviter's name (also for invitations from another organization).",
     )
     def inviter_name(self) -> str:
