@@ -39,6 +39,14 @@ def contacts_visible_to(*, user) -> QuerySet[Contact]:
     return Contact.objects.filter(visible)
 
 
+def contact_named_by(*, user, contact_id) -> QuerySet[Contact]:
+    """The contact an id names for ``user``: the contact itself, or, for the id of the
+    user's own override, the contact it overrides (an override is shown through its base).
+    Unscoped: the caller applies the merged view's scoping."""
+    own_override_base = contacts_visible_to(user=user).filter(pk=contact_id).values("override_id")
+    return Contact.objects.filter(Q(pk=contact_id) | Q(pk__in=own_override_base))
+
+
 def contacts_listed_for(*, user) -> QuerySet[Contact]:
     """The contacts of the user's merged view: the visible contacts that are not overrides.
 

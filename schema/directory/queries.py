@@ -7,14 +7,12 @@ from collections.abc import Iterable
 
 import strawberry
 import strawberry_django
-from django.db.models import Q
 from strawberry import relay
 from strawberry.types import Info
 from strawberry_django.optimizer import optimize
 from strawberry_django.relay import DjangoListConnection
 
-from directory.models import Contact
-from directory.selectors import contacts_merged_for, contacts_visible_to
+from directory.selectors import contact_named_by, contacts_merged_for
 from schema.directory.types import CONTACT_ID_TYPES, ContactType
 from schema.permissions import require_viewer
 
@@ -57,9 +55,7 @@ class Query:
         contact_id = contact_uuid(id)
         if contact_id is None:
             return None
-        own_override_base = (
-            contacts_visible_to(user=user).filter(pk=contact_id).values("override_id")
+        queryset = ContactType.get_queryset(
+            contact_named_by(user=user, contact_id=contact_id), info
         )
-        queryset = Contact.objects.filter(Q(pk=contact_id) | Q(pk__in=own_override_base))
-        queryset = ContactType.get_queryset(queryset, info)
         return optimize(queryset, info).first()
