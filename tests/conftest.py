@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import connection
 from django.test import Client
 
 from tests.factories import OrganizationFactory, UserFactory
@@ -49,11 +48,6 @@ def _fresh_validation_cache():
     from schema.schema import document_caches_clear
 
     document_caches_clear()
-
-
-@pytest.fixture(autouse=True)
-def _database_vendor():
-    return connection.vendor
 
 
 @dataclass
