@@ -127,14 +127,14 @@ def test_two_owners_stepping_down_at_once_keep_one_owner(monkeypatch, first, sec
 
     # Widen the window between counting the other owners and writing the change: without
     # the team row lock both requests would count two owners and both step down.
-    count_other_owners = team_services._other_owner_exists
+    count_other_owners = team_services.team_has_other_owner
 
     def slow_count(**kwargs):
         answer = count_other_owners(**kwargs)
         time.sleep(0.5)
         return answer
 
-    monkeypatch.setattr(team_services, "_other_owner_exists", slow_count)
+    monkeypatch.setattr(team_services, "team_has_other_owner", slow_count)
 
     clients = {}
     for person in (alice, bob):
