@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 import strawberry_django
 from django.contrib.auth.models import Group
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from strawberry import relay
+from strawberry.extensions import FieldExtension
 from strawberry.types import Info
 from strawberry_django.relay import DjangoListConnection
 
@@ -27,7 +28,7 @@ from accounts.selectors import (
 from accounts.services.organizations import organization_seats_used
 from schema.directory.types import ContactType
 from schema.oidc.types import ExternalIdentityType
-from schema.permissions import viewer
+from schema.permissions import restrict, viewer
 
 if TYPE_CHECKING:
     from schema.organizations.types import InvitationType, OrganizationAbilities
@@ -51,7 +52,7 @@ class PermissionGroupType(relay.Node):
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
-        return queryset.filter(pk__in=permission_groups_visible_to(user=viewer(info)).values("pk"))
+        return restrict(queryset, permission_groups_visible_to(user=viewer(info)))
 
 
 @strawberry_django.type(models.Organization, name="Organization")
@@ -102,7 +103,20 @@ class OrganizationType(relay.Node):
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
-        return queryset.filter(pk__in=organizations_visible_to(user=viewer(info)).values("pk"))
+        return restrict(queryset, organizations_visible_to(user=viewer(info)))
+
+
+class MembersOnlyOrganization(FieldExtension):
+    """A user's organization shows only to its members, also on objects answered by
+    mutations (which bypass ``get_queryset``), e.g. an anonymous ``register`` answer.
+
+    An extension rather than a resolver, so the optimizer still joins the organization
+    (or prefetches it, with its annotations, when ``seatsUsed`` is selected)."""
+
+    def resolve(self, next_, source, info, **kwargs):
+        if not organization_visible_to(user=viewer(info), organization_id=source.organization_id):
+            return None
+        return next_(source, info, **kwargs)
 
 
 # only=["guid"]: the optimizer selects the pk by itself but not a custom NodeID; without
@@ -124,23 +138,9 @@ class UserType(relay.Node):
         description="The user's profile contact, as the viewer sees it (merged view)."
     )
 
-    @strawberry_django.field(
-        only=["organization_id"],
-        prefetch_related=[
-            lambda info: Prefetch(
-                "organization",
-                queryset=models.Organization.objects.annotate(
-                    seats_used_annotated=organization_seats_used_expression()
-                ),
-            )
-        ],
+    organization: OrganizationType | None = strawberry_django.field(
+        extensions=[MembersOnlyOrganization()]
     )
-    def organization(self, info: Info) -> OrganizationType | None:
-        # Also objects answered by mutations (which bypass get_queryset) show the
-        # organization only to its members: e.g. an anonymous `register` answer.
-        if not organization_visible_to(user=viewer(info), organization_id=self.organization_id):
-            return None
-        return self.organization
 
     @strawberry_django.field(select_related=["profile"], only=["profile__first_name"])
     def first_name(self) -> str:
@@ -181,7 +181,7 @@ class UserType(relay.Node):
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
-        return queryset.filter(pk__in=users_visible_to(user=viewer(info)).values("pk"))
+        return restrict(queryset, users_visible_to(user=viewer(info)))
 
 
 def _avatar_file_url(user: models.User, field: str, info: Info) -> str | None:

@@ -30,7 +30,7 @@ from directory.services.contacts import (
     contact_can_override,
     contact_can_update,
 )
-from schema.permissions import viewer
+from schema.permissions import restrict, viewer
 
 # The ids that name a stored contact: a merged contact is named by its base.
 CONTACT_ID_TYPES = frozenset({"Contact", "RawContact"})
@@ -83,7 +83,7 @@ class RawContactType(relay.Node):
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
-        return queryset.filter(pk__in=contacts_visible_to(user=viewer(info)).values("pk"))
+        return restrict(queryset, contacts_visible_to(user=viewer(info)))
 
 
 def _merged(contact: models.Contact, info: Info) -> dict[str, Any]:
@@ -157,6 +157,6 @@ class ContactType(relay.Node):
     @classmethod
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
         user = viewer(info)
-        return queryset.filter(pk__in=contacts_listed_for(user=user).values("pk")).prefetch_related(
+        return restrict(queryset, contacts_listed_for(user=user)).prefetch_related(
             viewer_overrides_prefetch(user=user)
         )

@@ -9,7 +9,7 @@ from strawberry.types import Info
 
 from accounts import models
 from accounts.selectors import external_identities_visible_to
-from schema.permissions import viewer
+from schema.permissions import restrict, viewer
 
 
 @strawberry_django.type(models.UserExternalAuthentication, name="ExternalIdentity")
@@ -29,4 +29,4 @@ class ExternalIdentityType:
     @classmethod
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
         visible = external_identities_visible_to(user=viewer(info))
-        return queryset.filter(pk__in=visible.values("pk")).order_by("created_at", "pk")
+        return restrict(queryset, visible).order_by("created_at", "pk")

@@ -23,7 +23,7 @@ from accounts.services.organizations import (
     user_can_wipe_out_organization,
 )
 from schema.accounts.types import OrganizationType, PermissionGroupType, UserType
-from schema.permissions import viewer
+from schema.permissions import restrict, viewer
 
 
 @strawberry_django.type(models.Invitation, name="Invitation")
@@ -57,7 +57,7 @@ class InvitationType(relay.Node):
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
-        return queryset.filter(pk__in=invitations_visible_to(user=viewer(info)).values("pk"))
+        return restrict(queryset, invitations_visible_to(user=viewer(info)))
 
 
 @strawberry.type(name="InvitationPreview")

@@ -32,7 +32,7 @@ from directory.team_selectors import (
     viewer_role,
 )
 from schema.accounts.types import UserType
-from schema.permissions import viewer
+from schema.permissions import restrict, viewer
 
 TeamRole = strawberry.enum(
     TeamRoleChoices,
@@ -126,7 +126,7 @@ class TeamMemberType(relay.Node):
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
-        return queryset.filter(pk__in=team_memberships_visible_to(user=viewer(info)).values("pk"))
+        return restrict(queryset, team_memberships_visible_to(user=viewer(info)))
 
 
 _NO_ROLE = object()
@@ -162,7 +162,7 @@ class TeamType(relay.Node):
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
-        return queryset.filter(pk__in=teams_visible_to(user=viewer(info)).values("pk"))
+        return restrict(queryset, teams_visible_to(user=viewer(info)))
 
 
 @strawberry.type(name="TeamConnection", description="A page of teams.")
