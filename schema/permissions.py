@@ -37,7 +37,7 @@ def restrict(queryset: QuerySet, visible: QuerySet) -> QuerySet:
     own, allowed = queryset.query, visible.query
     if (
         visible.model is queryset.model
-        and len(allowed.alias_map) <= 1
+        and sum(1 for alias in allowed.alias_map if allowed.alias_refcount[alias]) <= 1
         and not (allowed.distinct or allowed.is_sliced or allowed.annotations)
         and not (own.distinct or own.is_sliced or own.combinator)
     ):

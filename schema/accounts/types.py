@@ -27,6 +27,7 @@ from accounts.selectors import (
 )
 from accounts.services.organizations import organization_seats_used
 from schema.directory.types import ContactType
+from schema.fields import model_field, model_type
 from schema.oidc.types import ExternalIdentityType
 from schema.permissions import restrict, viewer
 
@@ -41,7 +42,7 @@ class PlanType:
     seats: int | None = strawberry.field(description="Seat limit; null for an unlimited plan.")
 
 
-@strawberry_django.type(Group, name="PermissionGroup")
+@model_type(Group, name="PermissionGroup")
 class PermissionGroupType(relay.Node):
     name: strawberry.auto
 
@@ -55,7 +56,7 @@ class PermissionGroupType(relay.Node):
         return restrict(queryset, permission_groups_visible_to(user=viewer(info)))
 
 
-@strawberry_django.type(models.Organization, name="Organization")
+@model_type(models.Organization, name="Organization")
 class OrganizationType(relay.Node):
     name: strawberry.auto
 
@@ -121,7 +122,7 @@ class MembersOnlyOrganization(FieldExtension):
 
 # only=["guid"]: the optimizer selects the pk by itself but not a custom NodeID; without
 # this hint every User `id` in a list costs one query.
-@strawberry_django.type(models.User, name="User", only=["guid"])
+@model_type(models.User, name="User", only=["guid"])
 class UserType(relay.Node):
     guid: relay.NodeID[str]
     email: strawberry.auto
@@ -142,17 +143,11 @@ class UserType(relay.Node):
         extensions=[MembersOnlyOrganization()]
     )
 
-    @strawberry_django.field(select_related=["profile"], only=["profile__first_name"])
-    def first_name(self) -> str:
-        return self.profile.first_name
+    first_name: str = model_field(field_name="profile__first_name")
 
-    @strawberry_django.field(select_related=["profile"], only=["profile__last_name"])
-    def last_name(self) -> str:
-        return self.profile.last_name
+    last_name: str = model_field(field_name="profile__last_name")
 
-    @strawberry_django.field(select_related=["profile"], only=["profile__description"])
-    def description(self) -> str:
-        return self.profile.description
+    description: str = model_field(field_name="profile__description")
 
     @strawberry_django.field(
         select_related=["avatar"],

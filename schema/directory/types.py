@@ -30,6 +30,7 @@ from directory.services.contacts import (
     contact_can_override,
     contact_can_update,
 )
+from schema.fields import model_type
 from schema.permissions import restrict, viewer
 
 # The ids that name a stored contact: a merged contact is named by its base.
@@ -57,7 +58,7 @@ def _abilities(contact: models.Contact, info: Info) -> ContactAbilitiesType:
     )
 
 
-@strawberry_django.type(
+@model_type(
     models.Contact,
     name="RawContact",
     description="A stored contact as it is: a profile contact, a personal contact or an override.",
@@ -112,7 +113,7 @@ def _merged(contact: models.Contact, info: Info) -> dict[str, Any]:
     return merged
 
 
-@strawberry_django.type(
+@model_type(
     models.Contact,
     name="Contact",
     description=(

@@ -9,10 +9,11 @@ from strawberry.types import Info
 
 from accounts import models
 from accounts.selectors import external_identities_visible_to
+from schema.fields import model_type
 from schema.permissions import restrict, viewer
 
 
-@strawberry_django.type(models.UserExternalAuthentication, name="ExternalIdentity")
+@model_type(models.UserExternalAuthentication, name="ExternalIdentity")
 class ExternalIdentityType:
     """An identity at an external provider through which the user signs in.
 

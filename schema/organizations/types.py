@@ -23,10 +23,11 @@ from accounts.services.organizations import (
     user_can_wipe_out_organization,
 )
 from schema.accounts.types import OrganizationType, PermissionGroupType, UserType
+from schema.fields import model_type
 from schema.permissions import restrict, viewer
 
 
-@strawberry_django.type(models.Invitation, name="Invitation")
+@model_type(models.Invitation, name="Invitation")
 class InvitationType(relay.Node):
     email: strawberry.auto
     created_at: strawberry.auto

@@ -32,6 +32,7 @@ from directory.team_selectors import (
     viewer_role,
 )
 from schema.accounts.types import UserType
+from schema.fields import model_type
 from schema.permissions import restrict, viewer
 
 TeamRole = strawberry.enum(
@@ -91,7 +92,7 @@ class TeamMemberAbilities:
     )
 
 
-@strawberry_django.type(TeamMembership, name="TeamMember")
+@model_type(TeamMembership, name="TeamMember")
 class TeamMemberType(relay.Node):
     user: UserType
 
@@ -132,7 +133,7 @@ class TeamMemberType(relay.Node):
 _NO_ROLE = object()
 
 
-@strawberry_django.type(Team, name="Team")
+@model_type(Team, name="Team")
 class TeamType(relay.Node):
     name: strawberry.auto
     members: DjangoListConnection[TeamMemberType] = strawberry_django.connection(

@@ -1,0 +1,143 @@
+"""The field class of every Django type in the schema.
+
+strawberry-django never lets a field take Strawberry's "basic field" path, because its
+fields may resolve relations, run querysets or wait on the database. A plain column read
+off the row (``email``, ``name``, a column of a select_related row such as
+``profile__first_name``) needs none of that, yet paid for an ``Info`` object, argument
+conversion and the extension chain on every row of every list. ``ModelField`` marks exactly
+those fields basic and reads them straight from the loaded row; anything else (relations,
+files, custom resolvers, extensions, permissions, deferred columns) takes the library's
+path unchanged. The optimizer sees the same field either way (``only``/``select_related``).
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+from typing import Any
+
+import strawberry_django
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.db.models.constants import LOOKUP_SEP
+from strawberry import relay
+from strawberry.annotation import StrawberryAnnotation
+from strawberry.types.field import StrawberryField
+from strawberry_django.fields.field import StrawberryDjangoField
+
+_MISSING = object()
+
+
+class ModelField(StrawberryDjangoField):
+    @property
+    def is_basic_field(self) -> bool:
+        return (
+            self.base_resolver is None
+            and not self.extensions
+            and not self.permission_classes
+            and not self.arguments
+            and self._column_path is not None
+        )
+
+    @functools.cached_property
+    def _column_path(self) -> tuple[str, ...] | None:
+        """The attribute names from the row to a plain column, through one-to-one or
+        many-to-one relations the optimizer joins; None for anything else."""
+        django_type = self.origin_django_type
+        if django_type is None:
+            return None
+        model = django_type.model
+        names = (self.django_name or self.python_name).split(LOOKUP_SEP)
+        path = []
+        for index, name in enumerate(names):
+            try:
+                model_field = model._meta.get_field(name)
+            except FieldDoesNotExist:
+                return None
+            if index < len(names) - 1:
+                if not (model_field.one_to_one or model_field.many_to_one):
+                    return None
+                model = model_field.related_model
+                path.append(name)
+                continue
+            if (
+                model_field.is_relation
+                or not model_field.concrete
+                or isinstance(model_field, models.FileField)
+            ):
+                return None
+            path.append(model_field.attname)
+        return tuple(path)
+
+    def get_result(self, source, info, args, kwargs) -> Any:
+        # Strawberry calls basic fields with ``info=None``; everything else goes as before.
+        if info is None and source is not None:
+            value = _loaded(source, self._column_path)
+            if value is not _MISSING:
+                return value
+        return super().get_result(source, info, args, kwargs)
+
+
+def _loaded(row: models.Model, path: tuple[str, ...]) -> Any:
+    """The column's value if it and the relations to it are already in memory."""
+    for name in path[:-1]:
+        cache = row._state.fields_cache
+        if name not in cache:
+            return _MISSING
+        row = cache[name]
+        if row is None:
+            return None
+    if path[-1] not in row.__dict__:
+        return _MISSING
+    return getattr(row, path[-1])
+
+
+class NodeIdField(StrawberryField):
+    """A model type's Relay ``id`` as a basic field: the GlobalID of the row's id column.
+
+    Relay's own ``id`` field runs a resolver per row to ask the type for its name and the
+    row for its id; for a model type both are known once the schema is built."""
+
+    def __init__(self, original: StrawberryField, *, type_name: str, attname: str) -> None:
+        super().__init__(
+            python_name=original.python_name,
+            graphql_name=original.graphql_name,
+            type_annotation=StrawberryAnnotation(relay.GlobalID),
+            origin=original.origin,
+            description=original.description,
+        )
+        self._type_name = type_name
+        self._attname = attname
+
+    def get_result(self, source, info, args, kwargs) -> relay.GlobalID:
+        return relay.GlobalID(
+            type_name=self._type_name, node_id=str(getattr(source, self._attname))
+        )
+
+
+def model_type(model: builtins.type[models.Model], **kwargs) -> Any:
+    """``strawberry_django.type`` with ``ModelField`` for its auto fields and, on Relay
+    nodes, ``NodeIdField`` for ``id``."""
+    decorate = strawberry_django.type(model, field_cls=ModelField, **kwargs)
+
+    def wrap(cls):
+        cls = decorate(cls)
+        if issubclass(cls, relay.Node):
+            definition = cls.__strawberry_definition__
+            attname = cls.resolve_id_attr()
+            if attname == "pk":
+                attname = model._meta.pk.attname
+            definition.fields = [
+                NodeIdField(f, type_name=definition.name, attname=attname)
+                if f.python_name == "_id"
+                else f
+                for f in definition.fields
+            ]
+        return cls
+
+    return wrap
+
+
+def model_field(**kwargs) -> Any:
+    """``strawberry_django.field`` as a ``ModelField`` (e.g. ``field(field_name="profile__first_name")``)."""
+    return strawberry_django.field(field_cls=ModelField, **kwargs)
