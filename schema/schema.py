@@ -17,6 +17,7 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
+    SchemaExtension,
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
@@ -94,6 +95,10 @@ def document_caches_clear() -> None:
     ValidationCache().cached_validate_document.cache_clear()
 
 
+class QuerysetOptimizer(DjangoOptimizerExtension):
+    resolve = SchemaExtension.resolve
+
+
 class RosterSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context=None) -> None:
         # Expected errors (validation, domain codes) are answers, not incidents.
@@ -104,7 +109,7 @@ class RosterSchema(strawberry.Schema):
 
 def _extensions():
     extensions = [
-        DjangoOptimizerExtension,
+        QuerysetOptimizer,
         lambda: MaxTokensLimiter(max_token_count=settings.GRAPHQL_MAX_TOKENS),
         ErrorPolicy,
         DocumentRules,
