@@ -13,6 +13,7 @@ from strawberry import relay
 from strawberry.extensions import FieldExtension
 from strawberry.types import Info
 from strawberry_django.relay import DjangoListConnection
+from strawberry_django.relay.utils import resolve_model_node, resolve_model_nodes
 
 from accounts import models
 from accounts.selectors import (
@@ -102,9 +103,30 @@ class OrganizationType(relay.Node):
 
         return OrganizationAbilities.of(user=viewer(info), organization=self)
 
+    # No get_queryset: it would make the optimizer fetch every User.organization in a
+    # prefetch query of its own instead of joining it. The members-only rule is applied
+    # where an organization is reached instead: the root query (its selector), the
+    # relation (MembersOnlyOrganization) and node ids (here).
     @classmethod
-    def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
-        return restrict(queryset, organizations_visible_to(user=viewer(info)))
+    def resolve_node(cls, node_id: str, *, info: Info, required: bool = False):
+        node = resolve_model_node(cls, node_id, info=info, required=required)
+        return _members_only(viewer(info), node)
+
+    @classmethod
+    def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str] | None, required: bool = False):
+        user = viewer(info)
+        nodes = resolve_model_nodes(cls, info=info, node_ids=node_ids, required=required)
+        if node_ids is None:
+            return restrict(nodes, organizations_visible_to(user=user))
+        return [_members_only(user, node) for node in nodes]
+
+
+def _members_only(user, organization: models.Organization | None):
+    if organization is None or not organization_visible_to(
+        user=user, organization_id=organization.pk
+    ):
+        return None
+    return organization
 
 
 class MembersOnlyOrganization(FieldExtension):

@@ -39,3 +39,30 @@ def test_node_of_another_organization_is_null(make_client, user, outsider):
 def test_node_is_null_for_anonymous(gql, user):
     result = gql.execute(NODE, {"id": global_id("User", user.guid)})
     assert result.data == {"node": None}
+
+
+def test_nodes_answer_only_the_viewers_own_organization(make_client, user, outsider):
+    """Organization scopes node ids itself (it has no get_queryset, so that the optimizer
+    joins User.organization): the viewer's own resolves, another's is null like a missing one."""
+    result = make_client(user).execute(
+        "query($ids: [ID!]!) { nodes(ids: $ids) { __typename id ... on Organization { name } } }",
+        {
+            "ids": [
+                global_id("Organization", user.organization_id),
+                global_id("Organization", outsider.organization_id),
+                global_id("Organization", "00000000-0000-0000-0000-000000000000"),
+            ]
+        },
+    )
+    assert not result.errors, result.errors
+    own, foreign, missing = result.data["nodes"]
+    assert own["name"] == user.organization.name
+    assert foreign is None and missing is None
+
+
+def test_organization_node_is_null_for_anonymous(gql, user):
+    result = gql.execute(
+        "query($id: ID!) { node(id: $id) { id } }",
+        {"id": global_id("Organization", user.organization_id)},
+    )
+    assert result.data == {"node": None}
