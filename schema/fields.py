@@ -16,14 +16,18 @@ import builtins
 import functools
 from typing import Any
 
+import strawberry
 import strawberry_django
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.db.models import QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from strawberry import relay
 from strawberry.annotation import StrawberryAnnotation
 from strawberry.types.field import StrawberryField
 from strawberry_django.fields.field import StrawberryDjangoField
+from strawberry_django.queryset import get_queryset_config
+from strawberry_django.relay import DjangoListConnection
 
 _MISSING = object()
 
@@ -141,3 +145,31 @@ def model_type(model: builtins.type[models.Model], **kwargs) -> Any:
 def model_field(**kwargs) -> Any:
     """``strawberry_django.field`` as a ``ModelField`` (e.g. ``field(field_name="profile__first_name")``)."""
     return strawberry_django.field(field_cls=ModelField, **kwargs)
+
+
+@strawberry.type(name="Connection", description="A connection to a list of items.")
+class CountedListConnection(DjangoListConnection[relay.NodeType]):
+    """A connection whose ``totalCount`` is a COUNT query of its own.
+
+    strawberry-django counts with ``COUNT(*) OVER ()`` on the page query, which saves a
+    query but makes the database visit every matching row (and its joins) before it can
+    stop at the page: for a list that an index keeps in order (members by email), the
+    count and the page are each cheaper on their own. Lists prefetched under another list
+    keep the library's path."""
+
+    @classmethod
+    def resolve_connection(cls, nodes, *, info, **kwargs):
+        if isinstance(nodes, QuerySet):
+            config = get_queryset_config(nodes)
+            last, before = kwargs.get("last"), kwargs.get("before")
+            if (
+                config.optimized
+                and not config.optimized_by_prefetching
+                and not ((last or 0) > 0 and before is None)
+            ):
+                connection = relay.ListConnection.resolve_connection.__func__(
+                    cls, nodes, info=info, **kwargs
+                )
+                connection.nodes = nodes
+                return connection
+        return super().resolve_connection(nodes, info=info, **kwargs)

@@ -28,7 +28,7 @@ from accounts.selectors import (
 )
 from accounts.services.organizations import organization_seats_used
 from schema.directory.types import ContactType
-from schema.fields import model_field, model_type
+from schema.fields import CountedListConnection, model_field, model_type
 from schema.oidc.types import ExternalIdentityType
 from schema.permissions import restrict, viewer
 
@@ -77,7 +77,7 @@ class OrganizationType(relay.Node):
         return organization_seats_used(organization=self)  # an object a mutation answered
 
     @strawberry_django.connection(
-        DjangoListConnection[Annotated["UserType", strawberry.lazy("schema.accounts.types")]],
+        CountedListConnection[Annotated["UserType", strawberry.lazy("schema.accounts.types")]],
         description="Members, searchable by name or email.",
     )
     def members(self, search: str | None = None) -> Iterable[models.User]:
