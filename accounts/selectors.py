@@ -35,6 +35,11 @@ def user_display_name_expression(prefix: str = ""):
     )
 
 
+def viewer_with_relations(*, user: User) -> User:
+    """The signed-in user again, with profile, avatar and organization in the same query."""
+    return User.objects.select_related("profile", "avatar", "organization").get(pk=user.pk)
+
+
 def users_visible_to(*, user) -> QuerySet[User]:
     """The viewer and the members of the viewer's organization."""
     if not getattr(user, "is_authenticated", False):

@@ -3,9 +3,8 @@ from __future__ import annotations
 import strawberry
 import strawberry_django
 from strawberry.types import Info
-from strawberry_django.optimizer import optimize
 
-from accounts.models import User
+from accounts.selectors import viewer_with_relations
 from schema.accounts.types import UserType
 from schema.permissions import viewer
 
@@ -17,4 +16,7 @@ class Query:
         user = viewer(info)
         if user is None:
             return None
-        return optimize(User.objects.filter(pk=user.pk), info).first()
+        # One row: join its one-to-one relations as a hand-written view would. Planning
+        # the query from the selection cost more than running it; lists under `me`
+        # (groups, identities, invitations) are still optimized when they resolve.
+        return viewer_with_relations(user=user)
