@@ -1,0 +1,108 @@
+"""The schema's own field and connection classes (schema/fields.py) and type scoping
+(schema.permissions.restrict): fast where they can be, the library's answer otherwise."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import Avatar, ProfileData, User
+from accounts.selectors import users_visible_to
+from directory.models import Contact
+from directory.selectors import contacts_visible_to
+from schema.fields import ModelField, NodeIdField
+from schema.permissions import restrict
+from schema.schema import schema
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def user_field(name: str):
+    return next(f for f in schema.get_type_by_name("User").fields if f.python_name == name)
+
+
+def test_plain_columns_are_basic_fields_and_relations_are_not():
+    assert user_field("email").is_basic_field
+    assert user_field("first_name").is_basic_field  # profile__first_name, joined
+    assert isinstance(user_field("_id"), NodeIdField) and user_field("_id").is_basic_field
+    for name in ("organization", "permission_groups", "avatar_url", "invitations"):
+        assert not user_field(name).is_basic_field, name
+
+
+def test_a_file_column_is_not_basic():
+    field = ModelField(python_name="image", django_name="image")
+    field.origin_django_type = type("Definition", (), {"model": Avatar})
+    assert field._column_path is None
+
+
+def test_a_deferred_column_is_loaded_as_before(user):
+    row = User.objects.only("pk").get(pk=user.pk)
+    assert "email" not in row.__dict__
+    assert user_field("email").get_result(row, None, [], {}) == user.email
+
+
+def test_a_joined_column_reads_the_joined_row_or_loads_it(user):
+    ProfileData.objects.filter(user=user).update(first_name="Ada")
+    joined = User.objects.select_related("profile").get(pk=user.pk)
+    with CaptureQueriesContext(connection) as queries:
+        assert user_field("first_name").get_result(joined, None, [], {}) == "Ada"
+    assert len(queries) == 0
+    lazy = User.objects.get(pk=user.pk)
+    assert user_field("first_name").get_result(lazy, None, [], {}) == "Ada"
+
+
+def test_node_id_is_relays_global_id(user):
+    value = user_field("_id").get_result(user, None, [], {})
+    assert str(value) == base64.b64encode(f"User:{user.guid}".encode()).decode()
+
+
+def test_restrict_ands_a_plain_selector_and_subqueries_a_joined_one(user):
+    plain = str(restrict(User.objects.all(), users_visible_to(user=user)).query)
+    assert "IN (SELECT" not in plain
+    joined = str(restrict(Contact.objects.all(), contacts_visible_to(user=user)).query)
+    assert "IN (SELECT" in joined
+
+
+def test_restrict_answers_rows_of_both(user, outsider):
+    colleague = UserFactory(organization=user.organization)
+    scoped = restrict(User.objects.all(), users_visible_to(user=user))
+    assert set(scoped) == {user, colleague}
+    assert outsider not in scoped
+    assert not restrict(User.objects.all(), User.objects.none()).exists()
+
+
+MEMBERS = """query($first: Int, $last: Int) { organization {
+    members(first: $first, last: $last) {
+        totalCount pageInfo { hasNextPage hasPreviousPage } edges { node { email } }
+} } }"""
+
+
+def test_members_count_in_a_query_of_their_own(make_client, user):
+    UserFactory.create_batch(4, organization=user.organization)
+    client = make_client(user)
+    client.csrf_token
+    with CaptureQueriesContext(connection) as queries:
+        result = client.execute(MEMBERS, {"first": 2})
+    assert not result.errors, result.errors
+    members = result.data["organization"]["members"]
+    assert members["totalCount"] == 5
+    assert len(members["edges"]) == 2 and members["pageInfo"]["hasNextPage"]
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert not any("OVER" in statement for statement in sql), sql
+    assert sum("COUNT(*)" in statement for statement in sql) == 1
+
+
+def test_members_last_page_takes_the_librarys_path(make_client, user):
+    UserFactory.create_batch(4, organization=user.organization)
+    emails = sorted(
+        User.objects.filter(organization=user.organization).values_list("email", flat=True)
+    )
+    result = make_client(user).execute(MEMBERS, {"last": 2})
+    assert not result.errors, result.errors
+    members = result.data["organization"]["members"]
+    assert [edge["node"]["email"] for edge in members["edges"]] == emails[-2:]
+    assert members["totalCount"] == 5
