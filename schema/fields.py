@@ -1,4 +1,4 @@
-"""The field class of every Django type in the schema.
+"""The field, type and connection classes of the schema's Django types.
 
 strawberry-django never lets a field take Strawberry's "basic field" path, because its
 fields may resolve relations, run querysets or wait on the database. A plain column read
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import inspect
 from typing import Any
 
 import strawberry
@@ -143,7 +144,7 @@ def model_type(model: builtins.type[models.Model], **kwargs) -> Any:
 
 
 def model_field(**kwargs) -> Any:
-    """``strawberry_django.field`` as a ``ModelField`` (e.g. ``field(field_name="profile__first_name")``)."""
+    """``strawberry_django.field`` as a ``ModelField``, e.g. ``model_field(field_name="profile__first_name")``."""
     return strawberry_django.field(field_cls=ModelField, **kwargs)
 
 
@@ -170,6 +171,14 @@ class CountedListConnection(DjangoListConnection[relay.NodeType]):
                 connection = relay.ListConnection.resolve_connection.__func__(
                     cls, nodes, info=info, **kwargs
                 )
+                if inspect.isawaitable(connection):
+                    return _with_nodes(connection, nodes)
                 connection.nodes = nodes
                 return connection
         return super().resolve_connection(nodes, info=info, **kwargs)
+
+
+async def _with_nodes(connection, nodes):
+    resolved = await connection
+    resolved.nodes = nodes
+    return resolved
