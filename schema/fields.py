@@ -29,6 +29,7 @@ from strawberry.types.field import StrawberryField
 from strawberry_django.fields.field import StrawberryDjangoField
 from strawberry_django.queryset import get_queryset_config
 from strawberry_django.relay import DjangoListConnection
+from strawberry_django.relay.utils import resolve_model_id
 
 _MISSING = object()
 
@@ -127,7 +128,7 @@ def model_type(model: builtins.type[models.Model], **kwargs) -> Any:
 
     def wrap(cls):
         cls = decorate(cls)
-        if issubclass(cls, relay.Node):
+        if issubclass(cls, relay.Node) and _default_node_identity(cls):
             definition = cls.__strawberry_definition__
             attname = cls.resolve_id_attr()
             if attname == "pk":
@@ -141,6 +142,15 @@ def model_type(model: builtins.type[models.Model], **kwargs) -> Any:
         return cls
 
     return wrap
+
+
+def _default_node_identity(cls) -> bool:
+    """Whether the type names its rows the default way (its GraphQL name and id column);
+    a type that overrides ``resolve_id`` or ``resolve_typename`` keeps Relay's field."""
+    return (
+        cls.resolve_id.__func__ is resolve_model_id
+        and cls.resolve_typename.__func__ is relay.Node.resolve_typename.__func__
+    )
 
 
 def model_field(**kwargs) -> Any:

@@ -106,3 +106,20 @@ def test_members_last_page_takes_the_librarys_path(make_client, user):
     members = result.data["organization"]["members"]
     assert [edge["node"]["email"] for edge in members["edges"]] == emails[-2:]
     assert members["totalCount"] == 5
+
+
+def test_a_type_with_its_own_resolve_id_keeps_relays_id_field():
+    from strawberry import relay
+
+    from schema.fields import model_type
+
+    @model_type(Avatar, name="AvatarWithOwnId")
+    class AvatarWithOwnId(relay.Node):
+        @classmethod
+        def resolve_id(cls, root, *, info):
+            return "custom"
+
+    id_field = next(
+        f for f in AvatarWithOwnId.__strawberry_definition__.fields if f.python_name == "_id"
+    )
+    assert not isinstance(id_field, NodeIdField)
