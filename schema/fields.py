@@ -25,6 +25,7 @@ from django.db.models import QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from strawberry import relay
 from strawberry.annotation import StrawberryAnnotation
+from strawberry.relay.utils import to_base64
 from strawberry.types.field import StrawberryField
 from strawberry_django.fields.field import StrawberryDjangoField
 from strawberry_django.queryset import get_queryset_config
@@ -99,10 +100,11 @@ def _loaded(row: models.Model, path: tuple[str, ...]) -> Any:
 
 
 class NodeIdField(StrawberryField):
-    """A model type's Relay ``id`` as a basic field: the GlobalID of the row's id column.
+    """A model type's Relay ``id`` as a basic field: the row's GlobalID, already encoded.
 
     Relay's own ``id`` field runs a resolver per row to ask the type for its name and the
-    row for its id; for a model type both are known once the schema is built."""
+    row for its id; for a model type both are known once the schema is built. The value is
+    the string ``str(GlobalID(...))`` gives (the ``ID`` scalar answers a string as it is)."""
 
     def __init__(self, original: StrawberryField, *, type_name: str, attname: str) -> None:
         super().__init__(
@@ -115,10 +117,8 @@ class NodeIdField(StrawberryField):
         self._type_name = type_name
         self._attname = attname
 
-    def get_result(self, source, info, args, kwargs) -> relay.GlobalID:
-        return relay.GlobalID(
-            type_name=self._type_name, node_id=str(getattr(source, self._attname))
-        )
+    def get_result(self, source, info, args, kwargs) -> str:
+        return to_base64(self._type_name, getattr(source, self._attname))
 
 
 def model_type(model: builtins.type[models.Model], **kwargs) -> Any:

@@ -29,6 +29,7 @@ from schema.accounts.queries import Query as AccountsQuery
 from schema.directory.mutations import Mutation as ContactsMutation
 from schema.directory.queries import Query as ContactsQuery
 from schema.errors import ErrorPolicy, is_expected
+from schema.execution import RosterExecutor
 from schema.limits import OneSensitiveFieldPerDocument
 from schema.oidc.mutations import Mutation as OidcMutation
 from schema.organizations.mutations import Mutation as OrganizationsMutation
@@ -126,4 +127,5 @@ schema = RosterSchema(
     mutation=Mutation,
     extensions=_extensions(),
     config=StrawberryConfig(relay_max_results=settings.GRAPHQL_PAGE_SIZE_MAX),
+    execution_context_class=RosterExecutor,
 )

@@ -7,6 +7,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import ensure_csrf_cookie
 from strawberry.django.views import GraphQLView
 
+from schema.execution import on_reserved_stack
 from schema.schema import schema
 
 
@@ -19,6 +20,9 @@ class RosterGraphQLView(GraphQLView):
             multipart_uploads_enabled=True,
             **kwargs,
         )
+
+    def dispatch(self, request, *args, **kwargs):
+        return on_reserved_stack(super().dispatch, request, *args, **kwargs)
 
 
 graphql_view = RosterGraphQLView.as_view()
