@@ -16,10 +16,12 @@ to graphql-core's own completion, which answers and locates it exactly as before
 from __future__ import annotations
 
 import sys
+from operator import attrgetter
 from typing import Any
 
 from graphql import (
     GraphQLBoolean,
+    GraphQLField,
     GraphQLID,
     GraphQLList,
     GraphQLNonNull,
@@ -32,9 +34,13 @@ from graphql import (
 from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
 
 # Scalars whose coercion returns a value of exactly this Python type unchanged.
 _UNCHANGED = {GraphQLString: str, GraphQLID: str, GraphQLBoolean: bool}
+# Types of completed values and plain column values, which are never awaitable.
+_SETTLED = frozenset({dict, list, str, int, float, bool, type(None)})
 
 
 def _field_plan(parent_type: GraphQLObjectType, field_details_list) -> tuple | None:
@@ -50,14 +56,32 @@ def _field_plan(parent_type: GraphQLObjectType, field_details_list) -> tuple | N
         return None
     field_type, non_null = _nullable(field.type)
     if is_leaf_type(field_type):
-        return "_leaf", field, field.resolve, field_type, non_null, _UNCHANGED.get(field_type)
+        return "_leaf", field, _reader(field), field_type, non_null, _UNCHANGED.get(field_type)
     if is_object_type(field_type):
-        return "_object", field, field.resolve, field_type, non_null, None
+        return "_object", field, _reader(field), field_type, non_null, None
     if isinstance(field_type, GraphQLList):
         item_type, _ = _nullable(field_type.of_type)
         if is_object_type(item_type):
-            return "_object_list", field, field.resolve, field_type, non_null, None
+            return "_object_list", field, _reader(field), field_type, non_null, None
     return None
+
+
+def _reader(field: GraphQLField):
+    """One call answering the basic field's value off a source, as its resolver would:
+    the field class's own ``reader`` (``schema.fields``), an attribute read for a plain
+    Strawberry field, else the resolver itself (which takes the source alone)."""
+    definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    reader = getattr(definition, "reader", None)
+    if reader is not None:
+        return reader(field.resolve)
+    if (
+        isinstance(definition, StrawberryField)
+        and type(definition).get_result is StrawberryField.get_result
+        and definition.default_resolver is getattr
+        and definition.python_name
+    ):
+        return attrgetter(definition.python_name)
+    return field.resolve
 
 
 def _reads_an_attribute(resolve) -> bool:
@@ -79,6 +103,9 @@ class RosterExecutor(StrawberryGraphQLCoreExecutionContext):
         # id(grouped field set) -> (the set, its plans); the set is kept so that its id is
         # not reused while this request runs (graphql-core memoizes the sets per request).
         self._plans: dict[int, tuple[Any, list]] = {}
+        # id(plan) -> the resolve info its object type's check sees (built once: as for the
+        # items of a list in graphql-core, the check sees the info of the first use).
+        self._check_infos: dict[int, Any] = {}
         # Strawberry always passes a middleware manager; a middleware (an extension with a
         # ``resolve`` hook) must see every field, so it turns the short path off.
         manager = self.middleware_manager
@@ -92,7 +119,9 @@ class RosterExecutor(StrawberryGraphQLCoreExecutionContext):
         for name, details in grouped_field_set.items():
             plan = _field_plan(parent_type, details) if self._planning else None
             method = getattr(self, plan[0]) if plan is not None else None
-            plans.append((name, details, method, plan))
+            # A scalar field with values that pass unchanged is read in the loop itself.
+            read = plan[2] if plan is not None and plan[5] is not None else None
+            plans.append((name, details, method, plan, read, plan and plan[5]))
         self._plans[id(grouped_field_set)] = (grouped_field_set, plans)
         return plans
 
@@ -101,11 +130,23 @@ class RosterExecutor(StrawberryGraphQLCoreExecutionContext):
         results: dict[str, Any] = {}
         is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
+        known = self._plans.get(id(grouped_field_set))
+        plans = known[1] if known is not None else self._plans_of(parent_type, grouped_field_set)
         try:
-            for response_name, field_details_list, method, plan in self._plans_of(
-                parent_type, grouped_field_set
-            ):
-                if method is None:
+            for response_name, field_details_list, method, plan, read, unchanged in plans:
+                if read is not None:
+                    try:
+                        value = read(source_value)
+                    except Exception as raw_error:  # answered as graphql-core answers it
+                        value = raw_error
+                    if type(value) is unchanged:  # exactly this type, not a subclass
+                        results[response_name] = value
+                        continue
+                    result = self._leaf_value(
+                        value, plan, parent_type, field_details_list, path,
+                        response_name, position_context,
+                    )  # fmt: skip
+                elif method is None:
                     result = self.execute_field(
                         parent_type,
                         source_value,
@@ -121,7 +162,7 @@ class RosterExecutor(StrawberryGraphQLCoreExecutionContext):
                         response_name, position_context,
                     )  # fmt: skip
                 results[response_name] = result
-                if is_awaitable(result):
+                if type(result) not in _SETTLED and is_awaitable(result):
                     awaitable_fields.append(response_name)
         except Exception:
             if awaitable_fields:
@@ -136,16 +177,25 @@ class RosterExecutor(StrawberryGraphQLCoreExecutionContext):
     # ``execute_field`` handles them (located at the field, nulled or raised to the parent).
 
     def _leaf(self, plan, parent_type, source, field_details_list, path, name, position_context):
-        _, field, resolve, leaf_type, non_null, unchanged = plan
         try:
-            value = resolve(source, None)
+            value = plan[2](source)
         except Exception as raw_error:
-            return self._failed(raw_error, field, parent_type, field_details_list, path, name)
+            value = raw_error
+        return self._leaf_value(
+            value, plan, parent_type, field_details_list, path, name, position_context
+        )
+
+    def _leaf_value(
+        self, value, plan, parent_type, field_details_list, path, name, position_context
+    ):
+        """A scalar field's answer, given what its reader answered or raised (graphql-core
+        answers a resolver's exception and an exception it returns alike)."""
+        _, field, _, leaf_type, non_null, unchanged = plan
         if type(value) is unchanged:  # exactly this type, not a subclass
             return value
         if value is None and not non_null:
             return None
-        if value is not None and not self._unusual(value):
+        if value is not None and (type(value) in _SETTLED or not self._unusual(value)):
             try:
                 coerced = leaf_type.coerce_output_value(value)
             except Exception:  # graphql-core's completion raises it again, located
@@ -159,7 +209,7 @@ class RosterExecutor(StrawberryGraphQLCoreExecutionContext):
     def _object(self, plan, parent_type, source, field_details_list, path, name, position_context):
         _, field, resolve, object_type, non_null, _ = plan
         try:
-            value = resolve(source, None)
+            value = resolve(source)
         except Exception as raw_error:
             return self._failed(raw_error, field, parent_type, field_details_list, path, name)
         if value is None and not non_null:
@@ -168,19 +218,19 @@ class RosterExecutor(StrawberryGraphQLCoreExecutionContext):
         if (
             value is None
             or self._unusual(value)
-            or not self._accepted(object_type, (value,), field, parent_type, field_details_list, field_path)
+            or not self._accepted(plan, object_type, (value,), parent_type, field_details_list, field_path)
         ):  # fmt: skip
             return self._completed(
                 value, field, parent_type, field_details_list, path, name, position_context
             )
         try:
-            completed = self.collect_and_execute_subfields(
+            completed = self._selection(
                 object_type, field_details_list, field_path, value, position_context
             )
         except Exception as raw_error:
             self.handle_field_error(raw_error, field.type, field_details_list, field_path)
             return None
-        if self.is_awaitable(completed):
+        if type(completed) is not dict and self.is_awaitable(completed):
             return self._awaited(completed, field.type, field_details_list, field_path)
         return completed
 
@@ -189,7 +239,7 @@ class RosterExecutor(StrawberryGraphQLCoreExecutionContext):
     ):
         _, field, resolve, list_type, non_null, _ = plan
         try:
-            items = resolve(source, None)
+            items = resolve(source)
         except Exception as raw_error:
             return self._failed(raw_error, field, parent_type, field_details_list, path, name)
         if items is None and not non_null:
@@ -200,7 +250,7 @@ class RosterExecutor(StrawberryGraphQLCoreExecutionContext):
         if (
             type(items) not in (list, tuple)  # iterators and the like: graphql-core's path
             or any(item is None or self._unusual(item) for item in items)
-            or not self._accepted(object_type, items, field, parent_type, field_details_list, field_path)
+            or not self._accepted(plan, object_type, items, parent_type, field_details_list, field_path)
         ):  # fmt: skip
             return self._completed(
                 items, field, parent_type, field_details_list, path, name, position_context
@@ -211,13 +261,13 @@ class RosterExecutor(StrawberryGraphQLCoreExecutionContext):
             for index, item in enumerate(items):
                 item_path = field_path.add_key(index, None)
                 try:
-                    data = self.collect_and_execute_subfields(
+                    data = self._selection(
                         object_type, field_details_list, item_path, item, position_context
                     )
                 except Exception as raw_error:  # as graphql-core's complete_list_item_value
                     self.handle_field_error(raw_error, item_type, field_details_list, item_path)
                     data = None
-                if self.is_awaitable(data):
+                if type(data) is not dict and self.is_awaitable(data):
                     data = self._awaited(data, item_type, field_details_list, item_path)
                     awaitable_indices.append(index)
                 completed.append(data)
@@ -232,17 +282,34 @@ class RosterExecutor(StrawberryGraphQLCoreExecutionContext):
             )
         return completed
 
+    def _selection(self, object_type, field_details_list, path, value, position_context):
+        """graphql-core's ``collect_and_execute_subfields``, without its call layers when
+        nothing is deferred."""
+        grouped_field_set, new_defer_usages, _ = self.collect_subfields(
+            object_type, field_details_list
+        )
+        if new_defer_usages or position_context is not None:
+            return self.execute_collected_subfields(
+                object_type, value, path, grouped_field_set, new_defer_usages, position_context
+            )
+        return self.execute_fields(object_type, value, path, grouped_field_set, None)
+
     def _unusual(self, value: Any) -> bool:
         return isinstance(value, Exception) or self.is_awaitable(value)
 
-    def _accepted(self, object_type, values, field, parent_type, field_details_list, path) -> bool:
+    def _accepted(self, plan, object_type, values, parent_type, field_details_list, path) -> bool:
         """Whether the object type's own check, if it has one, accepts each of ``values``
         at once (an awaitable answer, a refusal or an error: graphql-core's completion)."""
-        if object_type.is_type_of is None:
+        is_type_of = object_type.is_type_of
+        if is_type_of is None:
             return True
-        info = self.build_resolve_info(field, to_nodes(field_details_list), parent_type, path)
+        info = self._check_infos.get(id(plan))
+        if info is None:
+            info = self._check_infos[id(plan)] = self.build_resolve_info(
+                plan[1], to_nodes(field_details_list), parent_type, path
+            )
         try:
-            return all(object_type.is_type_of(value, info) is True for value in values)
+            return all(is_type_of(value, info) is True for value in values)
         except Exception:
             return False
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import builtins
 import functools
 import inspect
+from binascii import b2a_base64
 from typing import Any
 
 import strawberry
@@ -84,6 +85,27 @@ class ModelField(StrawberryDjangoField):
                 return value
         return super().get_result(source, info, args, kwargs)
 
+    def reader(self, resolve):
+        """``resolve`` (Strawberry's resolver of this basic field) as one call for the
+        executor's short path (schema.execution): the loaded column, else ``resolve``."""
+        path = self._column_path
+        if len(path) == 1:
+            (attname,) = path
+
+            def read(source):
+                try:
+                    return source.__dict__[attname]
+                except (KeyError, AttributeError):
+                    return resolve(source)
+
+            return read
+
+        def read_joined(source):
+            value = _loaded(source, path) if source is not None else _MISSING
+            return resolve(source) if value is _MISSING else value
+
+        return read_joined
+
 
 def _loaded(row: models.Model, path: tuple[str, ...]) -> Any:
     """The column's value if it and the relations to it are already in memory."""
@@ -119,6 +141,17 @@ class NodeIdField(StrawberryField):
 
     def get_result(self, source, info, args, kwargs) -> str:
         return to_base64(self._type_name, getattr(source, self._attname))
+
+    def reader(self, resolve):
+        """The id as one call for the executor's short path (schema.execution)."""
+        prefix, attname = f"{self._type_name}:", self._attname
+
+        def read(source):
+            return b2a_base64(
+                f"{prefix}{getattr(source, attname)}".encode(), newline=False
+            ).decode()
+
+        return read
 
 
 def model_type(model: builtins.type[models.Model], **kwargs) -> Any:

@@ -63,6 +63,19 @@ def test_get_sets_csrf_cookie_and_runs_queries():
     assert "csrftoken" in response.cookies
 
 
+@pytest.mark.parametrize("path", [GRAPHQL_URL, "/api/user/health/"])
+def test_a_csrf_cookie_is_renewed_on_every_response(path):
+    """A browser holding the cookie gets the same one again (its expiry renewed); one
+    holding a malformed cookie gets a new valid one."""
+    client = Client(enforce_csrf_checks=True)
+    first = client.get(path, {"query": "{ __typename }"}).cookies["csrftoken"]
+    again = client.get(path, {"query": "{ __typename }"}).cookies["csrftoken"]
+    assert again.value == first.value and again["max-age"] == first["max-age"]
+    client.cookies["csrftoken"] = "not a token"
+    replaced = client.get(path, {"query": "{ __typename }"}).cookies["csrftoken"].value
+    assert replaced != "not a token" and len(replaced) == len(first.value)
+
+
 def test_mutations_never_run_over_get():
     client = Client(enforce_csrf_checks=True)
     response = client.get(GRAPHQL_URL, {"query": "mutation { logout { __typename } }"})

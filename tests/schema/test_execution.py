@@ -168,7 +168,7 @@ def planned_fields():
 
     def spy(self, parent_type, grouped_field_set):
         plans = original(self, parent_type, grouped_field_set)
-        planned.extend(name for name, _, method, _ in plans if method is not None)
+        planned.extend(name for name, _, method, *_ in plans if method is not None)
         return plans
 
     RosterExecutor._plans_of = spy
