@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sys
 from operator import attrgetter
+from types import CoroutineType, GeneratorType
 from typing import Any
 
 from graphql import (
@@ -41,6 +42,8 @@ from strawberry.types.field import StrawberryField
 _UNCHANGED = {GraphQLString: str, GraphQLID: str, GraphQLBoolean: bool}
 # Types of completed values and plain column values, which are never awaitable.
 _SETTLED = frozenset({dict, list, str, int, float, bool, type(None)})
+# Types whose instances ``_unusual`` found to be neither exceptions nor awaitables.
+_ORDINARY: set[type] = set()
 
 
 def _field_plan(parent_type: GraphQLObjectType, field_details_list) -> tuple | None:
@@ -217,15 +220,23 @@ class RosterExecutor(StrawberryGraphQLCoreExecutionContext):
         field_path = Path(path, name, parent_type.name)
         if (
             value is None
-            or self._unusual(value)
+            or (type(value) not in _ORDINARY and self._unusual(value))
             or not self._accepted(plan, object_type, (value,), parent_type, field_details_list, field_path)
         ):  # fmt: skip
             return self._completed(
                 value, field, parent_type, field_details_list, path, name, position_context
             )
         try:
+            grouped_field_set, new_defer_usages, _ = self.collect_subfields(
+                object_type, field_details_list
+            )
             completed = self._selection(
-                object_type, field_details_list, field_path, value, position_context
+                object_type,
+                grouped_field_set,
+                new_defer_usages,
+                field_path,
+                value,
+                position_context,
             )
         except Exception as raw_error:
             self.handle_field_error(raw_error, field.type, field_details_list, field_path)
@@ -249,7 +260,7 @@ class RosterExecutor(StrawberryGraphQLCoreExecutionContext):
         field_path = Path(path, name, parent_type.name)
         if (
             type(items) not in (list, tuple)  # iterators and the like: graphql-core's path
-            or any(item is None or self._unusual(item) for item in items)
+            or not self._ordinary(items)
             or not self._accepted(plan, object_type, items, parent_type, field_details_list, field_path)
         ):  # fmt: skip
             return self._completed(
@@ -258,12 +269,16 @@ class RosterExecutor(StrawberryGraphQLCoreExecutionContext):
         completed: list[Any] = []
         awaitable_indices: list[int] = []
         try:
+            grouped_field_set, new_defer_usages, _ = self.collect_subfields(
+                object_type, field_details_list
+            )
             for index, item in enumerate(items):
                 item_path = field_path.add_key(index, None)
                 try:
                     data = self._selection(
-                        object_type, field_details_list, item_path, item, position_context
-                    )
+                        object_type, grouped_field_set, new_defer_usages, item_path, item,
+                        position_context,
+                    )  # fmt: skip
                 except Exception as raw_error:  # as graphql-core's complete_list_item_value
                     self.handle_field_error(raw_error, item_type, field_details_list, item_path)
                     data = None
@@ -282,12 +297,11 @@ class RosterExecutor(StrawberryGraphQLCoreExecutionContext):
             )
         return completed
 
-    def _selection(self, object_type, field_details_list, path, value, position_context):
-        """graphql-core's ``collect_and_execute_subfields``, without its call layers when
-        nothing is deferred."""
-        grouped_field_set, new_defer_usages, _ = self.collect_subfields(
-            object_type, field_details_list
-        )
+    def _selection(
+        self, object_type, grouped_field_set, new_defer_usages, path, value, position_context
+    ):
+        """graphql-core's ``execute_collected_subfields`` of a collected selection, without
+        its call layers when nothing is deferred."""
         if new_defer_usages or position_context is not None:
             return self.execute_collected_subfields(
                 object_type, value, path, grouped_field_set, new_defer_usages, position_context
@@ -295,7 +309,26 @@ class RosterExecutor(StrawberryGraphQLCoreExecutionContext):
         return self.execute_fields(object_type, value, path, grouped_field_set, None)
 
     def _unusual(self, value: Any) -> bool:
-        return isinstance(value, Exception) or self.is_awaitable(value)
+        """Whether ``value`` is an exception or an awaitable (remembering the types whose
+        instances are neither by their class, so that their rows are not asked again)."""
+        if isinstance(value, BaseException) or self.is_awaitable(value):
+            return True
+        kind = type(value)
+        if not (
+            hasattr(kind, "__await__")
+            or hasattr(kind, "__getattr__")
+            or kind.__getattribute__ is not object.__getattribute__
+            or issubclass(kind, (CoroutineType, GeneratorType))
+        ):
+            _ORDINARY.add(kind)
+        return False
+
+    def _ordinary(self, items) -> bool:
+        """Whether no item is null, an exception or an awaitable."""
+        for item in items:
+            if item is None or (type(item) not in _ORDINARY and self._unusual(item)):
+                return False
+        return True
 
     def _accepted(self, plan, object_type, values, parent_type, field_details_list, path) -> bool:
         """Whether the object type's own check, if it has one, accepts each of ``values``
@@ -309,9 +342,12 @@ class RosterExecutor(StrawberryGraphQLCoreExecutionContext):
                 plan[1], to_nodes(field_details_list), parent_type, path
             )
         try:
-            return all(is_type_of(value, info) is True for value in values)
+            for value in values:
+                if is_type_of(value, info) is not True:
+                    return False
         except Exception:
             return False
+        return True
 
     def _completed(
         self, value, field, parent_type, field_details_list, path, name, position_context

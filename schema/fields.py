@@ -100,11 +100,23 @@ class ModelField(StrawberryDjangoField):
 
             return read
 
-        def read_joined(source):
+        if len(path) == 2:
+            relation, attname = path
+
+            def read_joined(source):
+                try:
+                    row = source._state.fields_cache[relation]
+                    return None if row is None else row.__dict__[attname]
+                except (KeyError, AttributeError):
+                    return resolve(source)
+
+            return read_joined
+
+        def read_path(source):
             value = _loaded(source, path) if source is not None else _MISSING
             return resolve(source) if value is _MISSING else value
 
-        return read_joined
+        return read_path
 
 
 def _loaded(row: models.Model, path: tuple[str, ...]) -> Any:

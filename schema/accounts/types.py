@@ -77,7 +77,7 @@ class OrganizationType(relay.Node):
         return organization_seats_used(organization=self)  # an object a mutation answered
 
     @strawberry_django.connection(
-        CountedListConnection[Annotated["UserType", strawberry.lazy("schema.accounts.types")]],
+        CountedListConnection["UserType"],
         description="Members, searchable by name or email.",
     )
     def members(self, search: str | None = None) -> Iterable[models.User]:

@@ -60,6 +60,35 @@ def test_node_id_is_relays_global_id(user):
     assert str(value) == base64.b64encode(f"User:{user.guid}".encode()).decode()
 
 
+def reader(name: str):
+    """The one-call reader the executor uses, over Strawberry's resolver of the field."""
+    field = user_field(name)
+    return field.reader(lambda source: field.get_result(source, None, [], {}))
+
+
+def test_readers_answer_what_the_fields_answer(user):
+    ProfileData.objects.filter(user=user).update(first_name="Ada")
+    rows = {
+        "loaded": User.objects.select_related("profile").get(pk=user.pk),
+        "deferred": User.objects.only("pk").get(pk=user.pk),
+        "not joined": User.objects.get(pk=user.pk),
+    }
+    for name in ("email", "first_name", "_id"):
+        for kind, row in rows.items():
+            expected = user_field(name).get_result(row, None, [], {})
+            assert reader(name)(row) == expected, (name, kind)
+    joined = rows["loaded"]
+    with CaptureQueriesContext(connection) as queries:
+        assert reader("first_name")(joined) == "Ada" and reader("email")(joined) == user.email
+    assert len(queries) == 0
+
+
+def test_a_joined_reader_answers_null_for_a_missing_row(user):
+    row = User.objects.select_related("profile").get(pk=user.pk)
+    row._state.fields_cache["profile"] = None
+    assert reader("first_name")(row) is None
+
+
 def test_restrict_ands_a_plain_selector_and_subqueries_a_joined_one(user):
     plain = str(restrict(User.objects.all(), users_visible_to(user=user)).query)
     assert "IN (SELECT" not in plain
