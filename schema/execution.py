@@ -115,9 +115,7 @@ class RosterExecutor(StrawberryGraphQLCoreExecutionContext):
         self._planning = not (manager is not None and manager.middlewares)
 
     def _plans_of(self, parent_type: GraphQLObjectType, grouped_field_set) -> list:
-        known = self._plans.get(id(grouped_field_set))
-        if known is not None:
-            return known[1]
+        """The plans of a selection ``execute_fields`` meets for the first time."""
         plans = []
         for name, details in grouped_field_set.items():
             plan = _field_plan(parent_type, details) if self._planning else None
