@@ -15,7 +15,6 @@ from __future__ import annotations
 import builtins
 import functools
 import inspect
-from binascii import b2a_base64
 from typing import Any
 
 import strawberry
@@ -89,6 +88,8 @@ class ModelField(StrawberryDjangoField):
         """``resolve`` (Strawberry's resolver of this basic field) as one call for the
         executor's short path (schema.execution): the loaded column, else ``resolve``."""
         path = self._column_path
+        # One and two names (a column, a column of a joined row) are the common cases,
+        # read without a loop; each answers what ``_loaded`` answers.
         if len(path) == 1:
             (attname,) = path
 
@@ -152,18 +153,14 @@ class NodeIdField(StrawberryField):
         self._attname = attname
 
     def get_result(self, source, info, args, kwargs) -> str:
-        return to_base64(self._type_name, getattr(source, self._attname))
+        return self._encoded(source)
 
     def reader(self, resolve):
         """The id as one call for the executor's short path (schema.execution)."""
-        prefix, attname = f"{self._type_name}:", self._attname
+        return self._encoded
 
-        def read(source):
-            return b2a_base64(
-                f"{prefix}{getattr(source, attname)}".encode(), newline=False
-            ).decode()
-
-        return read
+    def _encoded(self, source) -> str:
+        return to_base64(self._type_name, getattr(source, self._attname))
 
 
 def model_type(model: builtins.type[models.Model], **kwargs) -> Any:
