@@ -136,9 +136,9 @@ class RosterExecutor(StrawberryGraphQLCoreExecutionContext):
         try:
             for response_name, field_details_list, method, plan, read, unchanged in plans:
                 if read is not None:
-                    try:
+                    try:  # ``_read``, inlined for the commonest field
                         value = read(source_value)
-                    except Exception as raw_error:  # answered as graphql-core answers it
+                    except Exception as raw_error:
                         value = raw_error
                     if type(value) is unchanged:  # exactly this type, not a subclass
                         results[response_name] = value
@@ -173,17 +173,14 @@ class RosterExecutor(StrawberryGraphQLCoreExecutionContext):
             return results
         return _gathered(results, awaitable_fields)
 
-    # The planned fields. Each reads its value once; ``_completed`` hands anything unusual
-    # about it to graphql-core's completion, and errors are handled as graphql-core's
-    # ``execute_field`` handles them (located at the field, nulled or raised to the parent).
+    # The planned fields. Each reads its value once (``_read``); ``_completed`` hands
+    # anything unusual about it, a raised exception included, to graphql-core's
+    # completion, and errors are handled as graphql-core's ``execute_field`` handles them
+    # (located at the field, nulled or raised to the parent).
 
     def _leaf(self, plan, parent_type, source, field_details_list, path, name, position_context):
-        try:
-            value = plan[2](source)
-        except Exception as raw_error:
-            value = raw_error
         return self._leaf_value(
-            value, plan, parent_type, field_details_list, path, name, position_context
+            _read(plan, source), plan, parent_type, field_details_list, path, name, position_context
         )
 
     def _leaf_value(
@@ -208,11 +205,8 @@ class RosterExecutor(StrawberryGraphQLCoreExecutionContext):
         )
 
     def _object(self, plan, parent_type, source, field_details_list, path, name, position_context):
-        _, field, resolve, object_type, non_null, _ = plan
-        try:
-            value = resolve(source)
-        except Exception as raw_error:
-            return self._failed(raw_error, field, parent_type, field_details_list, path, name)
+        _, field, _, object_type, non_null, _ = plan
+        value = _read(plan, source)
         if value is None and not non_null:
             return None
         field_path = Path(path, name, parent_type.name)
@@ -246,11 +240,8 @@ class RosterExecutor(StrawberryGraphQLCoreExecutionContext):
     def _object_list(
         self, plan, parent_type, source, field_details_list, path, name, position_context
     ):
-        _, field, resolve, list_type, non_null, _ = plan
-        try:
-            items = resolve(source)
-        except Exception as raw_error:
-            return self._failed(raw_error, field, parent_type, field_details_list, path, name)
+        _, field, _, list_type, non_null, _ = plan
+        items = _read(plan, source)
         if items is None and not non_null:
             return None
         item_type = list_type.of_type
@@ -369,17 +360,22 @@ class RosterExecutor(StrawberryGraphQLCoreExecutionContext):
             return self._awaited(completed, return_type, field_details_list, field_path)
         return completed
 
-    def _failed(self, raw_error, field, parent_type, field_details_list, path, name) -> None:
-        """A resolver that raised, as graphql-core's ``execute_field`` answers it."""
-        field_path = Path(path, name, parent_type.name)
-        self.handle_field_error(raw_error, field.type, field_details_list, field_path)
-
     async def _awaited(self, completed, return_type, field_details_list, path) -> Any:
         try:
             return await completed
         except Exception as raw_error:  # as graphql-core's execute_field
             self.handle_field_error(raw_error, return_type, field_details_list, path)
             return None
+
+
+def _read(plan, source) -> Any:
+    """What a planned field's reader answers, or the exception it raised: graphql-core
+    answers a resolver's exception and an exception it returns alike, so both then take
+    the same way (``_completed``: the error located at the field)."""
+    try:
+        return plan[2](source)
+    except Exception as raw_error:
+        return raw_error
 
 
 async def _gathered(results, keys: list) -> Any:

@@ -32,6 +32,8 @@ class Source:
     def failing(self):
         raise Broken("cannot read this")
 
+    failing_leaf = failing_leaves = failing
+
     @property
     def later(self):
         async def value():
@@ -58,6 +60,8 @@ class Item:
     maybe_leaf: Leaf | None
     leaves: list[Leaf]
     maybe_leaves: list[Leaf | None] | None
+    failing_leaf: Leaf | None
+    failing_leaves: list[Leaf] | None
 
     @strawberry.field
     async def slow_name(self) -> str:
@@ -98,6 +102,8 @@ CASES = {
     "a null where the type forbids one": (lambda: [item(leaf=leaf(name=None))], "{ items { leaf { name } } maybeItem { name } }"),
     "a null object where the type forbids one": (lambda: [item(leaf=None)], "{ items { name leaf { name } } }"),
     "a resolver that raises": (lambda: [item()], "{ items { leaf { name failing } } }"),
+    "an object resolver that raises": (lambda: [item()], "{ items { name failingLeaf { name } } }"),
+    "a list resolver that raises": (lambda: [item()], "{ items { name failingLeaves { name } } }"),
     "an int out of range": (lambda: [item(leaf=leaf(count=2**40))], "{ items { leaf { count } } }"),
     "a string that is not one": (lambda: [item(leaf=leaf(name=12))], "{ items { leaf { name } } }"),
     "an exception as a value": (lambda: [item(leaf=leaf(nickname=Broken("as a value")))], "{ items { leaf { nickname } } }"),
