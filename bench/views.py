@@ -9,12 +9,17 @@ ids included, so the benchmark can check that both answer the same.
 
 from __future__ import annotations
 
+from django.db.models import prefetch_related_objects
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 from strawberry.relay import to_base64
 
 from accounts.models import User
-from accounts.selectors import organization_members, organizations_visible_to
+from accounts.selectors import (
+    organization_members,
+    organizations_visible_to,
+    viewer_with_relations,
+)
 from directory.contact_data import contact_data_merge, contact_text_merge
 from directory.selectors import (
     VIEWER_OVERRIDES,
@@ -53,12 +58,8 @@ def _avatar_url(request, user: User, field: str) -> str | None:
 def me(request):
     if not request.user.is_authenticated:
         return JsonResponse({"me": None})
-    user = (
-        User.objects.filter(pk=request.user.pk)
-        .select_related("profile", "organization", "avatar")
-        .prefetch_related("groups")
-        .get()
-    )
+    user = viewer_with_relations(user=request.user)
+    prefetch_related_objects([user], "groups")
     organization = user.organization
     plan = organization.plan_settings if organization else None
     return JsonResponse(
