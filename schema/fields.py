@@ -23,10 +23,13 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import QuerySet
 from django.db.models.constants import LOOKUP_SEP
+from graphql import FieldNode, InlineFragmentNode
 from strawberry import relay
 from strawberry.annotation import StrawberryAnnotation
-from strawberry.relay.utils import to_base64
+from strawberry.relay.utils import SliceMetadata, to_base64
+from strawberry.types.base import StrawberryContainer
 from strawberry.types.field import StrawberryField
+from strawberry.utils.inspect import in_async_context
 from strawberry_django.fields.field import StrawberryDjangoField
 from strawberry_django.queryset import get_queryset_config
 from strawberry_django.relay import DjangoListConnection
@@ -208,7 +211,12 @@ class CountedListConnection(DjangoListConnection[relay.NodeType]):
     query but makes the database visit every matching row (and its joins) before it can
     stop at the page: for a list that an index keeps in order (members by email), the
     count and the page are each cheaper on their own. Lists prefetched under another list
-    keep the library's path."""
+    keep the library's path.
+
+    A page of such a queryset, read on the request's thread, is cut by ``_page``: the
+    library's slice, edges and page info, without the library's conversion of the whole
+    selection (every nested field) into Strawberry selection objects just to learn whether
+    ``edges`` were asked for."""
 
     @classmethod
     def resolve_connection(cls, nodes, *, info, **kwargs):
@@ -220,6 +228,8 @@ class CountedListConnection(DjangoListConnection[relay.NodeType]):
                 and not config.optimized_by_prefetching
                 and not ((last or 0) > 0 and before is None)
             ):
+                if not in_async_context() and cls._plain_nodes():
+                    return cls._page(nodes, info=info, **kwargs)
                 connection = relay.ListConnection.resolve_connection.__func__(
                     cls, nodes, info=info, **kwargs
                 )
@@ -228,6 +238,90 @@ class CountedListConnection(DjangoListConnection[relay.NodeType]):
                 connection.nodes = nodes
                 return connection
         return super().resolve_connection(nodes, info=info, **kwargs)
+
+    @classmethod
+    def _plain_nodes(cls) -> bool:
+        return cls.resolve_node.__func__ is relay.Connection.resolve_node.__func__
+
+    @classmethod
+    def _page(
+        cls,
+        nodes: QuerySet,
+        *,
+        info,
+        before=None,
+        after=None,
+        first=None,
+        last=None,
+        max_results=None,
+        **kwargs,
+    ):
+        """``ListConnection.resolve_connection`` for a queryset read on this thread: the
+        same slice, edges and page info, without converting the whole selection to check
+        whether edges are selected. ``last`` without ``before`` never comes here."""
+        edge_class = _edge_class(cls)
+        prefix = edge_class.CURSOR_PREFIX
+        page = SliceMetadata.from_arguments(
+            info,
+            before=before,
+            after=after,
+            first=first,
+            last=last,
+            max_results=max_results,
+            prefix=prefix,
+        )
+        start = page.start
+        selected = _selects_any(info, _PAGE_FIELDS)
+        rows = list(nodes[start : page.overfetch]) if selected else []
+        has_next_page = page.expected is not None and len(rows) == page.expected + 1
+        if has_next_page:
+            del rows[-1]
+        edges = [
+            edge_class(cursor=to_base64(prefix, index), node=row)
+            for index, row in enumerate(rows, start)
+        ]
+        connection = cls(
+            edges=edges,
+            page_info=relay.PageInfo(
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+                has_previous_page=start > 0,
+                has_next_page=has_next_page,
+            ),
+        )
+        connection.nodes = nodes
+        return connection
+
+
+_PAGE_FIELDS = frozenset({"edges", "pageInfo"})
+
+
+@functools.cache
+def _edge_class(connection: builtins.type) -> builtins.type:
+    definition = connection.__strawberry_definition__
+    edge = definition.get_field("edges").resolve_type(type_definition=definition)
+    while isinstance(edge, StrawberryContainer):
+        edge = edge.of_type
+    return edge
+
+
+def _selects_any(info, names: frozenset[str]) -> bool:
+    """Whether the field's selection (through fragments) asks for one of ``names``."""
+    raw = info._raw_info
+    fragments = raw.fragments
+    stack = [node.selection_set for node in raw.field_nodes if node.selection_set]
+    while stack:
+        for selection in stack.pop().selections:
+            if isinstance(selection, FieldNode):
+                if selection.name.value in names:
+                    return True
+            elif isinstance(selection, InlineFragmentNode):
+                stack.append(selection.selection_set)
+            else:
+                fragment = fragments.get(selection.name.value)
+                if fragment is not None:
+                    stack.append(fragment.selection_set)
+    return False
 
 
 async def _with_nodes(connection, nodes):

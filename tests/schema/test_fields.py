@@ -13,7 +13,7 @@ from accounts.models import Avatar, ProfileData, User
 from accounts.selectors import users_visible_to
 from directory.models import Contact
 from directory.selectors import contacts_visible_to
-from schema.fields import ModelField, NodeIdField
+from schema.fields import CountedListConnection, ModelField, NodeIdField
 from schema.permissions import restrict
 from schema.schema import schema
 from tests.factories import UserFactory
@@ -135,6 +135,108 @@ def test_members_last_page_takes_the_librarys_path(make_client, user):
     members = result.data["organization"]["members"]
     assert [edge["node"]["email"] for edge in members["edges"]] == emails[-2:]
     assert members["totalCount"] == 5
+
+
+PAGES = """query($first: Int, $after: String, $last: Int, $before: String) { organization {
+    members(first: $first, after: $after, last: $last, before: $before) {
+        totalCount
+        pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+        edges { cursor node { email } }
+} } }"""
+COUNT_ONLY = "query { organization { members(first: 2) { totalCount } } }"
+FRAGMENTS = """query { organization { members(first: 2) { ...Page } } }
+fragment Page on UserConnection { ... on UserConnection { edges { node { email } } } }"""
+
+
+def _cursor(index: int) -> str:
+    return base64.b64encode(f"arrayconnection:{index}".encode()).decode()
+
+
+PAGE_ARGUMENTS = [
+    {},
+    {"first": 0},
+    {"first": 2},
+    {"first": 5},
+    {"first": 10},
+    {"first": 2, "after": _cursor(1)},
+    {"first": 10, "after": _cursor(3)},
+    {"after": _cursor(4)},
+    {"after": _cursor(40)},
+    {"last": 2, "before": _cursor(4)},
+    {"first": 3, "before": _cursor(2)},
+    {"first": 2, "after": _cursor(0), "before": _cursor(2)},
+    {"first": -1},
+    {"first": 101},
+    {"after": "not-a-cursor"},
+    {"after": base64.b64encode(b"other:1").decode()},
+]
+
+
+@pytest.mark.parametrize("variables", PAGE_ARGUMENTS, ids=repr)
+def test_a_members_page_answers_what_the_librarys_connection_answers(
+    make_client, user, monkeypatch, variables
+):
+    UserFactory.create_batch(4, organization=user.organization)
+    client = make_client(user)
+    own = client.execute(PAGES, variables)
+    monkeypatch.setattr(CountedListConnection, "_plain_nodes", classmethod(lambda cls: False))
+    library = client.execute(PAGES, variables)
+    assert own.data == library.data
+    assert [e["message"] for e in own.errors or []] == [e["message"] for e in library.errors or []]
+
+
+def test_a_members_page_takes_the_short_path(make_client, user, monkeypatch):
+    calls = []
+    page = CountedListConnection._page.__func__
+    monkeypatch.setattr(
+        CountedListConnection,
+        "_page",
+        classmethod(lambda cls, *a, **k: calls.append(1) or page(cls, *a, **k)),
+    )
+    result = make_client(user).execute(PAGES, {"first": 2})
+    assert not result.errors and calls == [1]
+
+
+def test_a_members_count_alone_reads_no_page(make_client, user):
+    # (the library's path: a selection without edges is not optimized)
+    UserFactory.create_batch(3, organization=user.organization)
+    client = make_client(user)
+    client.csrf_token
+    with CaptureQueriesContext(connection) as queries:
+        result = client.execute(COUNT_ONLY)
+    assert result.data["organization"]["members"] == {"totalCount": 4}
+    sql = [q["sql"] for q in queries.captured_queries if "accounts_user" in q["sql"]]
+    assert not any("LIMIT 3" in statement for statement in sql), sql
+
+
+def test_page_fields_are_found_through_fragments_and_only_at_the_connection():
+    from types import SimpleNamespace
+
+    from graphql import parse
+
+    from schema.fields import _PAGE_FIELDS, _selects_any
+
+    def selects(document: str) -> bool:
+        definitions = parse(document).definitions
+        fragments = {d.name.value: d for d in definitions[1:]}
+        (members,) = definitions[0].selection_set.selections
+        raw = SimpleNamespace(field_nodes=[members], fragments=fragments)
+        return _selects_any(SimpleNamespace(_raw_info=raw), _PAGE_FIELDS)
+
+    assert selects("{ members { edges { cursor } } }")
+    assert selects("{ members { pageInfo { hasNextPage } } }")
+    assert selects("{ members { ... on C { edges { cursor } } } }")
+    assert selects("{ members { ...F } } fragment F on C { ... on C { pageInfo { endCursor } } }")
+    assert not selects("{ members { totalCount } }")
+    assert not selects("{ members { ...F } } fragment F on C { totalCount }")
+    assert not selects("{ members { ...Missing } }")
+
+
+def test_a_members_page_selected_through_fragments_is_read(make_client, user):
+    UserFactory.create_batch(3, organization=user.organization)
+    result = make_client(user).execute(FRAGMENTS)
+    assert not result.errors, result.errors
+    assert len(result.data["organization"]["members"]["edges"]) == 2
 
 
 def test_a_type_with_its_own_resolve_id_keeps_relays_id_field():
