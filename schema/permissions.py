@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from django.db.models.query import EmptyQuerySet
+from django.db.models.sql.where import AND
 from strawberry.types import Info
 
 from accounts.errors import Unauthenticated
@@ -29,17 +30,38 @@ def restrict(queryset: QuerySet, visible: QuerySet) -> QuerySet:
     """The rows of ``queryset`` that the selector's ``visible`` queryset allows.
 
     Every type's ``get_queryset`` scopes through this one rule. A selector that is a plain
-    filter on the model's own table (no join, no distinct, no annotation) is ANDed in, so
-    the SQL keeps a simple WHERE; anything else is matched by primary key in a subquery,
-    which stays correct whatever joins the selector needs."""
+    filter on the model's own table (no join, no distinct, no annotation, no custom
+    select) has its conditions ANDed into the query, so the SQL keeps a simple WHERE;
+    anything else is matched by primary key in a subquery, which stays correct whatever
+    joins the selector needs."""
     if isinstance(visible, EmptyQuerySet):
         return queryset.none()
     own, allowed = queryset.query, visible.query
-    if (
-        visible.model is queryset.model
-        and sum(1 for alias in allowed.alias_map if allowed.alias_refcount[alias]) <= 1
-        and not (allowed.distinct or allowed.is_sliced or allowed.annotations)
-        and not (own.distinct or own.is_sliced or own.combinator)
-    ):
-        return queryset & visible.order_by()
+    if visible.model is queryset.model and _plain_filter(allowed) and _shares_base(own, allowed):
+        # What ``queryset & visible`` answers here (Django's Query.combine with nothing to
+        # join or relabel), without combine's generic join bookkeeping, which cost more
+        # than the rest of a typical list's queryset work.
+        scoped = queryset._chain()
+        scoped.query.where.add(allowed.where.clone(), AND)
+        return scoped
     return queryset.filter(pk__in=visible.values("pk"))
+
+
+def _plain_filter(query) -> bool:
+    """Whether ``query`` is its model's rows filtered on columns of its own table."""
+    return (
+        sum(1 for alias in query.alias_map if query.alias_refcount[alias]) <= 1
+        and query.default_cols
+        and not (query.select or query.extra or query.annotations or query.values_select)
+        and not (query.distinct or query.is_sliced or query.combinator)
+        and query.base_table in (None, query.get_meta().db_table)
+    )
+
+
+def _shares_base(own, allowed) -> bool:
+    """Whether ``own`` can take ``allowed``'s conditions as they are: the same base table
+    under the same alias (a query without tables yet starts with it), and nothing that an
+    added condition would change the meaning of (distinct rows, a slice, a union)."""
+    return own.base_table in (None, allowed.get_meta().db_table) and not (
+        own.distinct or own.is_sliced or own.combinator
+    )

@@ -7,6 +7,7 @@ import base64
 
 import pytest
 from django.db import connection
+from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Avatar, ProfileData, User
@@ -102,6 +103,39 @@ def test_restrict_answers_rows_of_both(user, outsider):
     assert set(scoped) == {user, colleague}
     assert outsider not in scoped
     assert not restrict(User.objects.all(), User.objects.none()).exists()
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        lambda: User.objects.all(),
+        lambda: User.objects.filter(email__startswith="a").order_by("email"),
+        # a join of the queryset's own (a search through the profile)
+        lambda: User.objects.filter(profile__first_name__icontains="a").order_by("pk"),
+        lambda: User.objects.select_related("profile").only("email", "profile__first_name"),
+    ],
+)
+def test_restrict_answers_what_combining_the_querysets_answers(user, outsider, shape):
+    UserFactory(organization=user.organization, email="ann@example.com")
+    ProfileData.objects.filter(user=outsider).update(first_name="Anna")
+    visible = users_visible_to(user=user)
+    scoped, combined = restrict(shape(), visible), shape() & visible.order_by()
+    assert str(scoped.query) == str(combined.query)
+    assert list(scoped) == list(combined)
+    assert outsider not in scoped
+    # The selector's and the queryset's own queries are left as they were.
+    assert str(visible.query) == str(users_visible_to(user=user).query)
+
+
+def test_restrict_keeps_the_subquery_where_the_conditions_cannot_simply_be_added(user):
+    visible = users_visible_to(user=user)
+    for queryset, selector in [
+        (User.objects.distinct(), visible),
+        (User.objects.all(), visible.annotate(n=Count("pk"))),
+        (User.objects.all(), visible.filter(profile__first_name="Ada")),  # a join
+        (User.objects.all(), visible.distinct()),
+    ]:
+        assert "IN (SELECT" in str(restrict(queryset, selector).query)
 
 
 MEMBERS = """query($first: Int, $last: Int) { organization {
