@@ -17,12 +17,10 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
-    SchemaExtension,
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
-from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from schema.accounts.mutations import AuthMutation
 from schema.accounts.queries import Query as AccountsQuery
@@ -32,6 +30,7 @@ from schema.errors import ErrorPolicy, is_expected
 from schema.execution import RosterExecutor
 from schema.limits import OneSensitiveFieldPerDocument
 from schema.oidc.mutations import Mutation as OidcMutation
+from schema.optimizer import QuerysetOptimizer
 from schema.organizations.mutations import Mutation as OrganizationsMutation
 from schema.organizations.queries import Query as OrganizationsQuery
 from schema.profile.mutations import Mutation as ProfileMutation
@@ -94,10 +93,6 @@ class DocumentRules(AddValidationRules):
 def document_caches_clear() -> None:
     """Forget the validated documents (for tests that patch a validation rule)."""
     ValidationCache().cached_validate_document.cache_clear()
-
-
-class QuerysetOptimizer(DjangoOptimizerExtension):
-    resolve = SchemaExtension.resolve
 
 
 class RosterSchema(strawberry.Schema):

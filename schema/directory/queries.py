@@ -9,11 +9,11 @@ import strawberry
 import strawberry_django
 from strawberry import relay
 from strawberry.types import Info
-from strawberry_django.optimizer import optimize
 from strawberry_django.relay import DjangoListConnection
 
 from directory.selectors import contact_named_by, contacts_merged_for
 from schema.directory.types import CONTACT_ID_TYPES, ContactType
+from schema.optimizer import optimized
 from schema.permissions import require_viewer
 
 SEARCH_MAX_CHARS = 100
@@ -58,4 +58,4 @@ class Query:
         queryset = ContactType.get_queryset(
             contact_named_by(user=user, contact_id=contact_id), info
         )
-        return optimize(queryset, info).first()
+        return optimized(queryset, info).first()

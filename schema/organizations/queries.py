@@ -3,13 +3,13 @@ from __future__ import annotations
 import strawberry
 import strawberry_django
 from strawberry.types import Info
-from strawberry_django.optimizer import optimize
 
 from accounts.ratelimit import client_address
 from accounts.selectors import organizations_visible_to, permission_groups_visible_to
 from accounts.services.groups import manageable_groups
 from accounts.services.invitations import invitation_preview
 from schema.accounts.types import OrganizationType, PermissionGroupType
+from schema.optimizer import optimized
 from schema.organizations.types import InvitationPreviewType
 from schema.permissions import require_viewer
 
@@ -21,7 +21,7 @@ class Query:
     )
     def organization(self, info: Info) -> OrganizationType | None:
         user = require_viewer(info)
-        return optimize(organizations_visible_to(user=user), info).first()
+        return optimized(organizations_visible_to(user=user), info).first()
 
     @strawberry_django.field(
         description="The permission groups organization administrators may give to members."

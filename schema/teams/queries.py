@@ -9,10 +9,10 @@ import strawberry_django
 from django.db.models import QuerySet
 from strawberry import relay
 from strawberry.types import Info
-from strawberry_django.optimizer import optimize
 
 from directory.models import Team
 from directory.team_selectors import teams_visible_to
+from schema.optimizer import optimized
 from schema.permissions import require_viewer
 from schema.teams.types import TeamConnection, TeamType, team_permissions_prime
 
@@ -35,7 +35,7 @@ class Query:
             return None
         if id.type_name != "Team":
             return None
-        team = optimize(teams_visible_to(user=user).filter(pk=pk), info).first()
+        team = optimized(teams_visible_to(user=user).filter(pk=pk), info).first()
         if team is not None:
             team_permissions_prime(info, [team.pk])
         return team
