@@ -1,8 +1,10 @@
 """A server process's start-up (backend.process): the entry points freeze what start-up
-built and collect the young generation less often."""
+built and collect garbage after responses, in CPython's proportions."""
 
 from __future__ import annotations
 
+import collections
+import gc
 import json
 import os
 import subprocess
@@ -11,15 +13,19 @@ from pathlib import Path
 
 import pytest
 
-from backend.process import YOUNG_GENERATION_THRESHOLD
+from backend.process import BACKSTOP_THRESHOLD, collect_after_response
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = """
 import gc, json, sys
 import {module}
+from django.core.signals import request_finished
+from backend.process import collect_after_response
 from schema.schema import schema
 print(json.dumps({{
     "threshold": gc.get_threshold(),
+    "collects_after_responses": collect_after_response
+    in request_finished._live_receivers(None)[0],
     "frozen": gc.get_freeze_count(),
     "schema_frozen": gc.is_tracked(schema) and schema not in gc.get_objects(),
 }}))
@@ -39,7 +45,25 @@ def test_an_entry_point_freezes_the_loaded_application(module):
         timeout=60,
     ).stdout
     state = json.loads(output.strip().splitlines()[-1])
-    assert state["threshold"][0] == YOUNG_GENERATION_THRESHOLD
+    assert state["threshold"][0] == BACKSTOP_THRESHOLD
+    assert state["collects_after_responses"]
     assert state["frozen"] > 10_000
     # The schema was built before the freeze, so the collector no longer walks it.
     assert state["schema_frozen"]
+
+
+def test_collections_after_responses_keep_cpythons_proportions():
+    runs = collections.Counter()
+
+    def count(phase, info):
+        if phase == "start":
+            runs[info["generation"]] += 1
+
+    gc.collect()
+    gc.callbacks.append(count)
+    try:
+        for _ in range(200):
+            collect_after_response()
+    finally:
+        gc.callbacks.remove(count)
+    assert runs == {0: 180, 1: 18, 2: 2}
