@@ -15,6 +15,7 @@ to graphql-core's own completion, which answers and locates it exactly as before
 
 from __future__ import annotations
 
+import functools
 import sys
 from operator import attrgetter
 from types import CoroutineType, GeneratorType
@@ -36,6 +37,7 @@ from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.cast import get_strawberry_type_cast
 from strawberry.types.field import StrawberryField
 
 # Scalars whose coercion returns a value of exactly this Python type unchanged.
@@ -44,6 +46,9 @@ _UNCHANGED = {GraphQLString: str, GraphQLID: str, GraphQLBoolean: bool}
 _SETTLED = frozenset({dict, list, str, int, float, bool, type(None)})
 # Types whose instances ``_unusual`` found to be neither exceptions nor awaitables.
 _ORDINARY: set[type] = set()
+# Object type -> the classes its check accepted, for checks that answer by class alone
+# (``_answers_by_class``): their instances, unless cast, are accepted without asking again.
+_ACCEPTED_CLASSES: dict[GraphQLObjectType, set[type]] = {}
 
 
 def _field_plan(parent_type: GraphQLObjectType, field_details_list) -> tuple | None:
@@ -92,6 +97,21 @@ def _reads_an_attribute(resolve) -> bool:
     off the source without an info object (``_is_default`` alone also marks fields that
     have no resolver of their own but run extensions or permissions)."""
     return getattr(resolve, "_is_default", False) and resolve.__name__ == "_get_basic_result"
+
+
+@functools.cache
+def _answers_by_class(is_type_of) -> bool:
+    """Whether ``is_type_of`` is strawberry-django's check of a model type with no other
+    check above it, which answers by the object's class alone unless the object was cast
+    (``strawberry.cast``): ``isinstance(obj, (type, model))``."""
+    function, owner = getattr(is_type_of, "__func__", None), getattr(is_type_of, "__self__", None)
+    return (
+        function is not None
+        and function.__module__ == "strawberry_django.type"
+        and function.__qualname__ == "_process_type.<locals>.is_type_of"
+        and isinstance(owner, type)
+        and getattr(super(owner, owner), "is_type_of", None) is None
+    )
 
 
 def _nullable(graphql_type) -> tuple[Any, bool]:
@@ -325,6 +345,13 @@ class RosterExecutor(StrawberryGraphQLCoreExecutionContext):
         is_type_of = object_type.is_type_of
         if is_type_of is None:
             return True
+        classes = _ACCEPTED_CLASSES.get(object_type)
+        if classes is not None:
+            for value in values:
+                if type(value) not in classes or get_strawberry_type_cast(value) is not None:
+                    break
+            else:
+                return True
         info = self._check_infos.get(id(plan))
         if info is None:
             info = self._check_infos[id(plan)] = self.build_resolve_info(
@@ -336,6 +363,10 @@ class RosterExecutor(StrawberryGraphQLCoreExecutionContext):
                     return False
         except Exception:
             return False
+        if _answers_by_class(is_type_of):
+            _ACCEPTED_CLASSES.setdefault(object_type, set()).update(
+                type(value) for value in values if get_strawberry_type_cast(value) is None
+            )
         return True
 
     def _completed(

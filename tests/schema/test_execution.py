@@ -10,6 +10,8 @@ import sys
 
 import pytest
 import strawberry
+import strawberry_django
+from django.contrib.auth.models import Group
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
@@ -206,6 +208,66 @@ def test_a_middleware_sees_every_field():
     )
     assert result.errors is None
     assert seen == ["items", "name", "leaf", "name"]
+
+
+@strawberry_django.type(Group, name="Team")
+class GroupRow:
+    name: strawberry.auto
+
+
+@strawberry_django.type(Group, name="OtherTeam")
+class OtherGroupRow:
+    name: strawberry.auto
+
+
+@strawberry.type
+class ModelQuery:
+    groups: list[GroupRow]
+    group: GroupRow | None
+
+
+def test_a_model_types_check_is_asked_again_for_a_cast_row_of_an_accepted_class():
+    """strawberry-django's check answers by class, so the executor remembers the classes it
+    accepted; a row cast to another type (``strawberry.cast``) is still refused."""
+    document = "{ groups { name } group { name } }"
+
+    def run(executor, cast_row: bool):
+        rows = [Group(name="a"), Group(name="b")]
+        odd = strawberry.cast(OtherGroupRow, Group(name="c")) if cast_row else Group(name="c")
+        root = Source(groups=rows, group=odd)
+        built = strawberry.Schema(query=ModelQuery, execution_context_class=executor)
+        return answer(built.execute_sync(document, root_value=root))
+
+    for cast_row in (False, True, False):
+        expected = run(StrawberryGraphQLCoreExecutionContext, cast_row)
+        assert run(RosterExecutor, cast_row) == expected
+    assert run(RosterExecutor, True)[1], "the cast row was accepted"
+
+
+def test_only_strawberry_djangos_own_check_is_taken_to_answer_by_class():
+    from schema.execution import _answers_by_class
+
+    @strawberry_django.type(Group, name="Checked")
+    class Checked:
+        name: strawberry.auto
+
+        @classmethod
+        def is_type_of(cls, obj, info):
+            return obj.name != "refused"
+
+    class Base:
+        @classmethod
+        def is_type_of(cls, obj, info):
+            return obj.name != "refused"
+
+    @strawberry_django.type(Group, name="CheckedAbove")
+    class CheckedAbove(Base):  # strawberry-django's check, which asks Base's too
+        name: strawberry.auto
+
+    assert _answers_by_class(GroupRow.is_type_of)
+    assert not _answers_by_class(Checked.is_type_of)
+    assert not _answers_by_class(CheckedAbove.is_type_of)
+    assert not _answers_by_class(lambda obj, info: True)
 
 
 @pytest.mark.django_db
