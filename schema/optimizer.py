@@ -119,7 +119,7 @@ def _plan(qs, raw, config: OptimizerConfig) -> OptimizerStore | None:
 
 
 def _plan_key(model, raw) -> tuple:
-    """Everything the walk reads: the model, the operation and field nodes, the types
+    """Everything the walk reads: the model, the schema, the operation and field nodes, the types
     around the field, the path's field names and types (list indices aside), and the
     variables (directives and nested arguments use them)."""
     path = []
@@ -130,6 +130,7 @@ def _plan_key(model, raw) -> tuple:
         step = step.prev
     return (
         model,
+        id(raw.schema),
         id(raw.operation),
         tuple(map(id, raw.field_nodes)),
         raw.parent_type.name,
