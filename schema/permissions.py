@@ -53,15 +53,18 @@ def _plain_filter(query) -> bool:
         sum(1 for alias in query.alias_map if query.alias_refcount[alias]) <= 1
         and query.default_cols
         and not (query.select or query.extra or query.annotations or query.values_select)
-        and not (query.distinct or query.is_sliced or query.combinator)
+        and _narrowed_by_a_condition(query)
         and query.base_table in (None, query.get_meta().db_table)
     )
 
 
 def _shares_base(own, allowed) -> bool:
     """Whether ``own`` can take ``allowed``'s conditions as they are: the same base table
-    under the same alias (a query without tables yet starts with it), and nothing that an
-    added condition would change the meaning of (distinct rows, a slice, a union)."""
-    return own.base_table in (None, allowed.get_meta().db_table) and not (
-        own.distinct or own.is_sliced or own.combinator
-    )
+    under the same alias (a query without tables yet starts with it)."""
+    return own.base_table in (None, allowed.get_meta().db_table) and _narrowed_by_a_condition(own)
+
+
+def _narrowed_by_a_condition(query) -> bool:
+    """Whether one more WHERE condition keeps meaning what it says on ``query``'s rows:
+    not distinct rows, a slice or a union."""
+    return not (query.distinct or query.is_sliced or query.combinator)
