@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from PIL import Image, ImageOps, UnidentifiedImageError, features
 
-from accounts.errors import ImageTooLarge, UnsupportedImage
+from backend.errors import ImageTooLarge, UnsupportedImage
 
 logger = logging.getLogger(__name__)
 

@@ -19,9 +19,9 @@ from django.http import JsonResponse
 from django.utils.deprecation import MiddlewareMixin
 
 from accounts import oidc_client
-from accounts.errors import AccountDisabled, DomainError, RateLimited
 from accounts.ratelimit import client_address
 from accounts.services.external import bearer_token_authenticate
+from backend.errors import AccountDisabled, DomainError, RateLimited
 
 logger = logging.getLogger(__name__)
 

@@ -33,8 +33,8 @@ from mozilla_django_oidc.views import (
 )
 
 from accounts import oidc_client
-from accounts.errors import DomainError
 from accounts.services.external import external_user_resolve
+from backend.errors import DomainError
 
 logger = logging.getLogger(__name__)
 

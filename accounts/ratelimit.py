@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 
-from accounts.errors import RateLimited
+from backend.errors import RateLimited
 
 
 @dataclass(frozen=True)

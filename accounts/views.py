@@ -45,8 +45,8 @@ def admin_login(request, *args, **kwargs):
     from django.contrib import admin
     from django.http import HttpResponse
 
-    from accounts.errors import RateLimited
     from accounts.ratelimit import client_address, rate_limit_hit, rate_limit_undo
+    from backend.errors import RateLimited
 
     if request.method != "POST":
         return admin.site.login(request, *args, **kwargs)

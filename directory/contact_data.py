@@ -18,7 +18,7 @@ from django.core.validators import EmailValidator, URLValidator
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError as SchemaError
 
-from accounts.errors import ErrorMessage, Invalid
+from backend.errors import ErrorMessage, Invalid
 from directory.search import phone_digits
 
 SCHEMA_PATH = Path(__file__).with_name("contact_data.schema.json")

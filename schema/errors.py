@@ -17,7 +17,7 @@ from graphql import GraphQLError
 from strawberry.extensions import FieldExtension, MaskErrors
 from strawberry_django.fields.types import OperationInfo, OperationMessage
 
-from accounts.errors import DomainError, Invalid
+from backend.errors import DomainError, Invalid
 
 logger = logging.getLogger("roster.graphql")
 

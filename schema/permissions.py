@@ -7,7 +7,7 @@ from django.db.models.query import EmptyQuerySet
 from django.db.models.sql.where import AND
 from strawberry.types import Info
 
-from accounts.errors import Unauthenticated
+from backend.errors import Unauthenticated
 
 
 def viewer(info: Info):

@@ -23,15 +23,6 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.emails import email_send, frontend_url
-from accounts.errors import (
-    AccountDisabled,
-    EmailNotVerified,
-    Invalid,
-    InvalidCredentials,
-    RateLimited,
-    TokenExpired,
-    TokenInvalid,
-)
 from accounts.models import (
     OneTimeToken,
     Organization,
@@ -45,6 +36,15 @@ from accounts.services.invitations import invitation_join_new_user
 from accounts.services.organizations import organization_create
 from accounts.services.ownership import email_ownership_prove
 from accounts.tokens import Purpose, token_hash, token_new
+from backend.errors import (
+    AccountDisabled,
+    EmailNotVerified,
+    Invalid,
+    InvalidCredentials,
+    RateLimited,
+    TokenExpired,
+    TokenInvalid,
+)
 from directory.services.contacts import profile_contact_build
 
 logger = logging.getLogger(__name__)

@@ -21,11 +21,11 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
 from accounts import oidc_client
-from accounts.errors import AccountDisabled, InvalidCredentials
 from accounts.models import Organization, ProfileData, User, UserExternalAuthentication
 from accounts.ratelimit import client_address, rate_limit_check, rate_limit_hit
 from accounts.services.organizations import organization_create, organization_seats_check_invite
 from accounts.services.ownership import email_ownership_prove
+from backend.errors import AccountDisabled, InvalidCredentials
 from directory.services.contacts import profile_contact_sync
 
 logger = logging.getLogger(__name__)

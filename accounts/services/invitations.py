@@ -19,16 +19,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.emails import email_send, frontend_url
-from accounts.errors import (
-    AlreadyMember,
-    Invalid,
-    InvitationEmailMismatch,
-    NotFound,
-    PermissionDenied,
-    TokenExpired,
-    TokenInvalid,
-    Unauthenticated,
-)
 from accounts.models import Invitation, Organization, User
 from accounts.ratelimit import rate_limit_hit
 from accounts.selectors import (
@@ -50,6 +40,16 @@ from accounts.services.organizations import (
     user_can_invite,
 )
 from accounts.tokens import Purpose, token_hash, token_new
+from backend.errors import (
+    AlreadyMember,
+    Invalid,
+    InvitationEmailMismatch,
+    NotFound,
+    PermissionDenied,
+    TokenExpired,
+    TokenInvalid,
+    Unauthenticated,
+)
 
 TOKEN_SCOPE = "token-address"
 

@@ -11,7 +11,6 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import QuerySet
 
-from accounts.errors import Invalid, LastAdministrator, NotFound, PermissionDenied
 from accounts.models import Organization, User
 from accounts.selectors import members_visible_to, permission_groups_visible_to
 from accounts.services.groups import manageable_groups, user_is_administrator, user_is_inviter
@@ -20,6 +19,7 @@ from accounts.services.organizations import (
     user_can_manage_permission_groups,
     user_can_remove_members,
 )
+from backend.errors import Invalid, LastAdministrator, NotFound, PermissionDenied
 from directory.services.teams import team_memberships_end
 
 PERMISSION_GROUP_IDS = "permissionGroupIds"

@@ -11,7 +11,6 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
 
-from accounts.errors import Invalid, PermissionDenied, SeatLimitReached, Unauthenticated
 from accounts.models import Avatar, Organization, User
 from accounts.selectors import invitations_pending
 from accounts.services.groups import (
@@ -19,6 +18,7 @@ from accounts.services.groups import (
     user_is_administrator,
     user_is_inviter,
 )
+from backend.errors import Invalid, PermissionDenied, SeatLimitReached, Unauthenticated
 from directory.models import Contact, Team
 
 

@@ -11,10 +11,10 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from accounts.errors import ErrorMessage, Invalid, Unauthenticated
 from accounts.images import image_sanitize
 from accounts.models import Avatar, ProfileData, User
 from accounts.ratelimit import rate_limit_hit
+from backend.errors import ErrorMessage, Invalid, Unauthenticated
 from directory.services.contacts import profile_contact_sync
 
 logger = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.errors import Invalid, NotFound, PermissionDenied, Unauthenticated
+from backend.errors import Invalid, NotFound, PermissionDenied, Unauthenticated
 from directory.contact_data import contact_data_validate
 from directory.models import Contact
 from directory.search import search_normalize

@@ -17,7 +17,8 @@ from django.db import transaction
 from django.db.models import Case, IntegerField, Value, When
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
-from accounts.errors import (
+from accounts.selectors import users_visible_to
+from backend.errors import (
     AlreadyMember,
     Invalid,
     LastOwner,
@@ -25,7 +26,6 @@ from accounts.errors import (
     PermissionDenied,
     Unauthenticated,
 )
-from accounts.selectors import users_visible_to
 from directory import roles
 from directory.models import Team, TeamMembership, TeamRole
 from directory.team_selectors import team_has_other_owner, team_permissions_of

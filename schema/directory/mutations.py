@@ -9,7 +9,7 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from accounts.errors import NotFound
+from backend.errors import NotFound
 from directory.models import Contact
 from directory.services.contacts import (
     contact_create,

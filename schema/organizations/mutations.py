@@ -6,7 +6,6 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from accounts.errors import Invalid, NotFound
 from accounts.ratelimit import client_address
 from accounts.services.invitations import (
     invitation_accept,
@@ -16,6 +15,7 @@ from accounts.services.invitations import (
 )
 from accounts.services.members import member_remove, member_set_permission_groups
 from accounts.services.organizations import organization_update, organization_wipe_out
+from backend.errors import Invalid, NotFound
 from schema.accounts.types import OrganizationType, UserType
 from schema.mutations import input_mutation
 from schema.organizations.types import (

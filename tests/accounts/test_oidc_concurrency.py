@@ -7,9 +7,9 @@ import threading
 import pytest
 from django.db import connection
 
-from accounts.errors import SeatLimitReached
 from accounts.models import User, UserExternalAuthentication
 from accounts.services.external import external_user_resolve
+from backend.errors import SeatLimitReached
 from tests.factories import OrganizationFactory, UserFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

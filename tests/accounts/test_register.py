@@ -281,8 +281,8 @@ def test_valid_invitation_joins_and_signs_in_at_once(gql, organization, monkeypa
 
 
 def test_failing_invitation_rolls_back_the_account(gql, organization, monkeypatch):
-    from accounts.errors import SeatLimitReached
     from accounts.services import auth
+    from backend.errors import SeatLimitReached
 
     def join(*, user, token):
         user.organization = organization

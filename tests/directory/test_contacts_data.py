@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from jsonschema import Draft202012Validator
 
-from accounts.errors import Invalid
+from backend.errors import Invalid
 from directory.contact_data import (
     DATA_MAX_BYTES,
     contact_data_merge,

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from guardian.models import UserObjectPermission
 
-from accounts.errors import NotFound
+from backend.errors import NotFound
 from directory.models import Team, TeamMembership
 from directory.services.teams import team_member_add
 from tests.directory.teams_helpers import (

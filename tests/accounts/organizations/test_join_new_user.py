@@ -9,15 +9,15 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.errors import (
+from accounts.models import Invitation, User
+from accounts.services.groups import manageable_groups
+from accounts.services.invitations import invitation_create, invitation_join_new_user
+from backend.errors import (
     InvitationEmailMismatch,
     SeatLimitReached,
     TokenExpired,
     TokenInvalid,
 )
-from accounts.models import Invitation, User
-from accounts.services.groups import manageable_groups
-from accounts.services.invitations import invitation_create, invitation_join_new_user
 from tests.accounts.auth_helpers import USER_FIELDS, register_input
 from tests.accounts.organizations.conftest import INVITERS, token_from
 from tests.conftest import operation_codes

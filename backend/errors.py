@@ -1,7 +1,8 @@
 """Domain errors with stable codes (API.md, "Errors").
 
-Services raise these; the schema layer maps them onto ``OperationInfo`` for
-mutations and onto GraphQL errors with ``extensions.code`` for queries.
+Shared by accounts and directory. Services raise these; the schema layer answers them as
+``OperationInfo`` messages in mutations; anywhere else graphql-core copies their
+``extensions`` (the stable ``code``) onto the GraphQL error it reports.
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ class DomainError(Exception):
     @property
     def messages(self) -> list[ErrorMessage]:
         return [ErrorMessage(self.message, self.code, self.field)]
+
+    @property
+    def extensions(self) -> dict[str, str]:
+        """What graphql-core puts in the error's ``extensions`` when a resolver raises it."""
+        return {"code": self.code}
 
 
 class Invalid(DomainError):
