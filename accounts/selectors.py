@@ -7,7 +7,7 @@ from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery, 
 from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.utils import timezone
 
-from accounts.models import Invitation, Organization, User, UserExternalAuthentication
+from accounts.models import Invitation, Organization, User
 from accounts.services.groups import user_is_inviter
 
 
@@ -40,25 +40,40 @@ def viewer_with_relations(*, user: User) -> User:
     return User.objects.select_related("profile", "avatar", "organization").get(pk=user.pk)
 
 
-def users_visible_to(*, user) -> QuerySet[User]:
+# A type's rows for a viewer are given as a condition (``Q``): the schema filters the
+# queryset it is handed with it (``schema.permissions.Scoped``), and the selectors below
+# filter their model's rows with the same condition.
+NOTHING = Q(pk__in=[])
+
+
+def users_visibility(*, user) -> Q:
     """The viewer and the members of the viewer's organization."""
     if not getattr(user, "is_authenticated", False):
-        return User.objects.none()
+        return NOTHING
     if user.organization_id is None:
-        return User.objects.filter(pk=user.pk)
-    return User.objects.filter(Q(organization_id=user.organization_id) | Q(pk=user.pk))
+        return Q(pk=user.pk)
+    return Q(organization_id=user.organization_id) | Q(pk=user.pk)
 
 
-def organizations_visible_to(*, user) -> QuerySet[Organization]:
+def users_visible_to(*, user) -> QuerySet[User]:
+    return User.objects.filter(users_visibility(user=user))
+
+
+def organizations_visibility(*, user) -> Q:
+    """Only members see their organization (its name, plan, seats, members...)."""
     if not organization_visible_to(
         user=user, organization_id=getattr(user, "organization_id", None)
     ):
-        return Organization.objects.none()
-    return Organization.objects.filter(pk=user.organization_id)
+        return NOTHING
+    return Q(pk=user.organization_id)
+
+
+def organizations_visible_to(*, user) -> QuerySet[Organization]:
+    return Organization.objects.filter(organizations_visibility(user=user))
 
 
 def organization_visible_to(*, user, organization_id) -> bool:
-    """Only members see their organization (its name, plan, seats, members...)."""
+    """``organizations_visibility`` for one organization id, without a query."""
     return (
         getattr(user, "is_authenticated", False)
         and organization_id is not None
@@ -66,18 +81,22 @@ def organization_visible_to(*, user, organization_id) -> bool:
     )
 
 
-def permission_groups_visible_to(*, user) -> QuerySet[Group]:
+def permission_groups_visibility(*, user) -> Q:
     """Group names are service configuration, not organization data."""
     if not getattr(user, "is_authenticated", False):
-        return Group.objects.none()
-    return Group.objects.all()
+        return NOTHING
+    return Q()
 
 
-def external_identities_visible_to(*, user) -> QuerySet[UserExternalAuthentication]:
+def permission_groups_visible_to(*, user) -> QuerySet[Group]:
+    return Group.objects.filter(permission_groups_visibility(user=user))
+
+
+def external_identities_visibility(*, user) -> Q:
     """A person's sign-in identities are theirs alone: colleagues do not see them."""
     if not getattr(user, "is_authenticated", False):
-        return UserExternalAuthentication.objects.none()
-    return UserExternalAuthentication.objects.filter(user_id=user.pk)
+        return NOTHING
+    return Q(user_id=user.pk)
 
 
 # Organizations: members and invitations (issue 4).
@@ -166,13 +185,13 @@ def invitations_addressed_to_user_visible_to(*, user, viewer) -> QuerySet[Invita
     return invitations_addressed_to(user=viewer)
 
 
-def invitations_visible_to(*, user) -> QuerySet[Invitation]:
+def invitations_visibility(*, user) -> Q:
     """What a viewer may see of invitations: those they manage and those addressed to them."""
     if not getattr(user, "is_authenticated", False):
-        return Invitation.objects.none()
+        return NOTHING
     manageable = invitations_manageable_by(user=user).values("pk")
     addressed = invitations_addressed_to(user=user).values("pk")
-    return Invitation.objects.filter(Q(pk__in=manageable) | Q(pk__in=addressed))
+    return Q(pk__in=manageable) | Q(pk__in=addressed)
 
 
 def invitation_by_token_hash(*, token_hash: str) -> Invitation | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import F, FilteredRelation, Prefetch, Q, QuerySet, TextField, Value
 from django.db.models.functions import Coalesce, NullIf
 
+from accounts.selectors import NOTHING
 from directory.models import Contact
 from directory.search import search_terms
 
@@ -23,7 +24,7 @@ def _bases_visible_to(user) -> Q:
     return visible
 
 
-def contacts_visible_to(*, user) -> QuerySet[Contact]:
+def contacts_visibility(*, user) -> Q:
     """The stored contacts ``user`` may see, as they are (no merge).
 
     - profile contacts of the members of the user's organization, and the user's own;
@@ -32,11 +33,15 @@ def contacts_visible_to(*, user) -> QuerySet[Contact]:
       the organization stays hidden with its base).
     """
     if not _authenticated(user):
-        return Contact.objects.none()
+        return NOTHING
     visible = _bases_visible_to(user)
     if user.organization_id is not None:
         visible |= Q(owner=user, override__user__organization_id=user.organization_id)
-    return Contact.objects.filter(visible)
+    return visible
+
+
+def contacts_visible_to(*, user) -> QuerySet[Contact]:
+    return Contact.objects.filter(contacts_visibility(user=user))
 
 
 def contact_named_by(*, user, contact_id) -> QuerySet[Contact]:
@@ -47,15 +52,19 @@ def contact_named_by(*, user, contact_id) -> QuerySet[Contact]:
     return Contact.objects.filter(Q(pk=contact_id) | Q(pk__in=own_override_base))
 
 
-def contacts_listed_for(*, user) -> QuerySet[Contact]:
+def contacts_listed_visibility(*, user) -> Q:
     """The contacts of the user's merged view: the visible contacts that are not overrides.
 
     Each is shown through the user's own override when there is one; another person's
     override never changes or hides anything here.
     """
     if not _authenticated(user):
-        return Contact.objects.none()
-    return Contact.objects.filter(_bases_visible_to(user), override__isnull=True)
+        return NOTHING
+    return _bases_visible_to(user) & Q(override__isnull=True)
+
+
+def contacts_listed_for(*, user) -> QuerySet[Contact]:
+    return Contact.objects.filter(contacts_listed_visibility(user=user))
 
 
 def contacts_merged_for(*, user, search: str | None = None) -> QuerySet[Contact]:

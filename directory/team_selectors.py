@@ -7,9 +7,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from guardian.models import UserObjectPermission
 
+from accounts.selectors import NOTHING
 from directory.models import Team, TeamMembership, TeamRole
 from directory.roles import TEAM_PERMISSIONS
 
@@ -25,17 +26,21 @@ def viewer_role(*, user) -> Subquery:
     )
 
 
-def teams_visible_to(*, user) -> QuerySet[Team]:
+def teams_visibility(*, user) -> Q:
     """Teams of the viewer's organization that the viewer is a member of.
 
     A membership left behind in another organization (the user moved) opens nothing.
     """
     if not _signed_in_with_organization(user):
-        return Team.objects.none()
-    return Team.objects.filter(
+        return NOTHING
+    return Q(
         organization_id=user.organization_id,
         pk__in=TeamMembership.objects.filter(user_id=user.pk).values("team_id"),
     )
+
+
+def teams_visible_to(*, user) -> QuerySet[Team]:
+    return Team.objects.filter(teams_visibility(user=user))
 
 
 def other_owner_exists() -> Exists:
@@ -67,13 +72,15 @@ def team_role_of(*, team_id, user) -> str | None:
     )
 
 
-def team_memberships_visible_to(*, user) -> QuerySet[TeamMembership]:
+def team_memberships_visibility(*, user) -> Q:
     """Memberships of the viewer's teams whose people belong to the team's organization."""
     if not _signed_in_with_organization(user):
-        return TeamMembership.objects.none()
-    return TeamMembership.objects.filter(
-        team__in=teams_visible_to(user=user), user__organization_id=user.organization_id
-    )
+        return NOTHING
+    return Q(team__in=teams_visible_to(user=user), user__organization_id=user.organization_id)
+
+
+def team_memberships_visible_to(*, user) -> QuerySet[TeamMembership]:
+    return TeamMembership.objects.filter(team_memberships_visibility(user=user))
 
 
 def team_permissions_of(*, user, team_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, frozenset[str]]:

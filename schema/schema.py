@@ -21,16 +21,15 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from schema.accounts.mutations import AuthMutation
 from schema.accounts.queries import Query as AccountsQuery
 from schema.directory.mutations import Mutation as ContactsMutation
 from schema.directory.queries import Query as ContactsQuery
 from schema.errors import ErrorPolicy, is_expected
-from schema.execution import RosterExecutor
 from schema.limits import OneSensitiveFieldPerDocument
 from schema.oidc.mutations import Mutation as OidcMutation
-from schema.optimizer import QuerysetOptimizer
 from schema.organizations.mutations import Mutation as OrganizationsMutation
 from schema.organizations.queries import Query as OrganizationsQuery
 from schema.profile.mutations import Mutation as ProfileMutation
@@ -105,7 +104,7 @@ class RosterSchema(strawberry.Schema):
 
 def _extensions():
     extensions = [
-        QuerysetOptimizer,
+        DjangoOptimizerExtension,
         lambda: MaxTokensLimiter(max_token_count=settings.GRAPHQL_MAX_TOKENS),
         ErrorPolicy,
         DocumentRules,
@@ -121,6 +120,9 @@ schema = RosterSchema(
     query=Query,
     mutation=Mutation,
     extensions=_extensions(),
-    config=StrawberryConfig(relay_max_results=settings.GRAPHQL_PAGE_SIZE_MAX),
-    execution_context_class=RosterExecutor,
+    config=StrawberryConfig(
+        relay_max_results=settings.GRAPHQL_PAGE_SIZE_MAX,
+        # Field suggestions map the schema for a prober: only with the explorer.
+        disable_field_suggestions=not settings.GRAPHIQL,
+    ),
 )

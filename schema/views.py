@@ -7,7 +7,6 @@ from django.utils.decorators import method_decorator
 from strawberry.django.views import GraphQLView
 
 from backend.csrf import csrf_cookie
-from schema.execution import on_reserved_stack
 from schema.schema import schema
 
 
@@ -20,9 +19,6 @@ class RosterGraphQLView(GraphQLView):
             multipart_uploads_enabled=True,
             **kwargs,
         )
-
-    def dispatch(self, request, *args, **kwargs):
-        return on_reserved_stack(super().dispatch, request, *args, **kwargs)
 
 
 graphql_view = RosterGraphQLView.as_view()

@@ -8,12 +8,10 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 import strawberry_django
 from django.contrib.auth.models import Group
-from django.db.models import QuerySet
 from strawberry import relay
 from strawberry.extensions import FieldExtension
 from strawberry.types import Info
 from strawberry_django.relay import DjangoListConnection
-from strawberry_django.relay.utils import resolve_model_node, resolve_model_nodes
 
 from accounts import models
 from accounts.selectors import (
@@ -22,15 +20,15 @@ from accounts.selectors import (
     organization_members,
     organization_seats_used_expression,
     organization_visible_to,
-    organizations_visible_to,
-    permission_groups_visible_to,
-    users_visible_to,
+    organizations_visibility,
+    permission_groups_visibility,
+    users_visibility,
 )
 from accounts.services.organizations import organization_seats_used
 from schema.directory.types import ContactType
-from schema.fields import CountedListConnection, model_field, model_type
 from schema.oidc.types import ExternalIdentityType
-from schema.permissions import restrict, viewer
+from schema.pagination import connection
+from schema.permissions import Scoped, viewer
 
 if TYPE_CHECKING:
     from schema.organizations.types import InvitationType, OrganizationAbilities
@@ -43,8 +41,9 @@ class PlanType:
     seats: int | None = strawberry.field(description="Seat limit; null for an unlimited plan.")
 
 
-@model_type(Group, name="PermissionGroup")
-class PermissionGroupType(relay.Node):
+@strawberry_django.type(Group, name="PermissionGroup")
+class PermissionGroupType(Scoped, relay.Node):
+    visibility = staticmethod(permission_groups_visibility)
     name: strawberry.auto
 
     @classmethod
@@ -52,13 +51,10 @@ class PermissionGroupType(relay.Node):
         # Group names are unique; the integer key never leaves the server.
         return "name"
 
-    @classmethod
-    def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
-        return restrict(queryset, permission_groups_visible_to(user=viewer(info)))
 
-
-@model_type(models.Organization, name="Organization")
-class OrganizationType(relay.Node):
+@strawberry_django.type(models.Organization, name="Organization")
+class OrganizationType(Scoped, relay.Node):
+    visibility = staticmethod(organizations_visibility)
     name: strawberry.auto
 
     @strawberry_django.field(only=["plan"])
@@ -76,14 +72,14 @@ class OrganizationType(relay.Node):
             return annotated
         return organization_seats_used(organization=self)  # an object a mutation answered
 
-    @strawberry_django.connection(
-        CountedListConnection["UserType"],
+    @connection(
+        DjangoListConnection["UserType"],
         description="Members, searchable by name or email.",
     )
     def members(self, search: str | None = None) -> Iterable[models.User]:
         return organization_members(organization_id=self.pk, search=search)
 
-    @strawberry_django.connection(
+    @connection(
         DjangoListConnection[
             Annotated["InvitationType", strawberry.lazy("schema.organizations.types")]
         ],
@@ -103,38 +99,14 @@ class OrganizationType(relay.Node):
 
         return OrganizationAbilities.of(user=viewer(info), organization=self)
 
-    # No get_queryset: it would make the optimizer fetch every User.organization in a
-    # prefetch query of its own instead of joining it. The members-only rule is applied
-    # where an organization is reached instead: the root query (its selector), the
-    # relation (MembersOnlyOrganization) and node ids (here).
-    @classmethod
-    def resolve_node(cls, node_id: str, *, info: Info, required: bool = False):
-        node = resolve_model_node(cls, node_id, info=info, required=required)
-        return _members_only(viewer(info), node)
-
-    @classmethod
-    def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str] | None, required: bool = False):
-        user = viewer(info)
-        nodes = resolve_model_nodes(cls, info=info, node_ids=node_ids, required=required)
-        if node_ids is None:
-            return restrict(nodes, organizations_visible_to(user=user))
-        return [_members_only(user, node) for node in nodes]
-
-
-def _members_only(user, organization: models.Organization | None):
-    if organization is None or not organization_visible_to(
-        user=user, organization_id=organization.pk
-    ):
-        return None
-    return organization
-
 
 class MembersOnlyOrganization(FieldExtension):
-    """A user's organization shows only to its members, also on objects answered by
-    mutations (which bypass ``get_queryset``), e.g. an anonymous ``register`` answer.
+    """A user's organization shows only to its members, also where the row is already
+    loaded (objects answered by mutations, e.g. an anonymous ``register`` answer, or
+    ``me``'s joined organization), which ``OrganizationType.get_queryset`` never sees.
 
-    An extension rather than a resolver, so the optimizer still joins the organization
-    (or prefetches it, with its annotations, when ``seatsUsed`` is selected)."""
+    An extension rather than a resolver, so the optimizer still loads the organization
+    (with its annotations when ``seatsUsed`` is selected)."""
 
     def resolve(self, next_, source, info, **kwargs):
         if not organization_visible_to(user=viewer(info), organization_id=source.organization_id):
@@ -144,8 +116,9 @@ class MembersOnlyOrganization(FieldExtension):
 
 # only=["guid"]: the optimizer selects the pk by itself but not a custom NodeID; without
 # this hint every User `id` in a list costs one query.
-@model_type(models.User, name="User", only=["guid"])
-class UserType(relay.Node):
+@strawberry_django.type(models.User, name="User", only=["guid"])
+class UserType(Scoped, relay.Node):
+    visibility = staticmethod(users_visibility)
     guid: relay.NodeID[str]
     email: strawberry.auto
     email_verified: strawberry.auto
@@ -165,11 +138,11 @@ class UserType(relay.Node):
         extensions=[MembersOnlyOrganization()]
     )
 
-    first_name: str = model_field(field_name="profile__first_name")
+    first_name: str = strawberry_django.field(field_name="profile__first_name")
 
-    last_name: str = model_field(field_name="profile__last_name")
+    last_name: str = strawberry_django.field(field_name="profile__last_name")
 
-    description: str = model_field(field_name="profile__description")
+    description: str = strawberry_django.field(field_name="profile__description")
 
     @strawberry_django.field(
         select_related=["avatar"],
@@ -187,7 +160,7 @@ class UserType(relay.Node):
     def avatar_thumb_url(self, info: Info) -> str | None:
         return _avatar_file_url(self, "thumbnail", info)
 
-    @strawberry_django.connection(
+    @connection(
         DjangoListConnection[
             Annotated["InvitationType", strawberry.lazy("schema.organizations.types")]
         ],
@@ -195,10 +168,6 @@ class UserType(relay.Node):
     )
     def invitations(self, info: Info) -> Iterable[models.Invitation]:
         return invitations_addressed_to_user_visible_to(user=self, viewer=viewer(info))
-
-    @classmethod
-    def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
-        return restrict(queryset, users_visible_to(user=viewer(info)))
 
 
 def _avatar_file_url(user: models.User, field: str, info: Info) -> str | None:

@@ -13,7 +13,7 @@ from strawberry_django.relay import DjangoListConnection
 
 from directory.selectors import contact_named_by, contacts_merged_for
 from schema.directory.types import CONTACT_ID_TYPES, ContactType
-from schema.optimizer import optimized
+from schema.pagination import connection
 from schema.permissions import require_viewer
 
 SEARCH_MAX_CHARS = 100
@@ -31,7 +31,7 @@ def contact_uuid(global_id: relay.GlobalID) -> uuid.UUID | None:
 
 @strawberry.type
 class Query:
-    @strawberry_django.connection(
+    @connection(
         DjangoListConnection[ContactType],
         description=(
             "The viewer's merged contact view, ordered by name: the profile contacts of the "
@@ -51,11 +51,10 @@ class Query:
         )
     )
     def contact(self, info: Info, id: relay.GlobalID) -> ContactType | None:
+        # A queryset: strawberry-django scopes it (ContactType.get_queryset), optimizes it
+        # for the selection and answers its first row.
         user = require_viewer(info)
         contact_id = contact_uuid(id)
         if contact_id is None:
             return None
-        queryset = ContactType.get_queryset(
-            contact_named_by(user=user, contact_id=contact_id), info
-        )
-        return optimized(queryset, info).first()
+        return contact_named_by(user=user, contact_id=contact_id)

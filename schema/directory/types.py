@@ -20,8 +20,8 @@ from strawberry.types import Info
 from directory import models
 from directory.contact_data import contact_data_merge, contact_text_merge
 from directory.selectors import (
-    contacts_listed_for,
-    contacts_visible_to,
+    contacts_listed_visibility,
+    contacts_visibility,
     viewer_override_of,
     viewer_overrides_prefetch,
 )
@@ -30,8 +30,7 @@ from directory.services.contacts import (
     contact_can_override,
     contact_can_update,
 )
-from schema.fields import model_type
-from schema.permissions import restrict, viewer
+from schema.permissions import Scoped, viewer
 
 # The ids that name a stored contact: a merged contact is named by its base.
 CONTACT_ID_TYPES = frozenset({"Contact", "RawContact"})
@@ -58,12 +57,13 @@ def _abilities(contact: models.Contact, info: Info) -> ContactAbilitiesType:
     )
 
 
-@model_type(
+@strawberry_django.type(
     models.Contact,
     name="RawContact",
     description="A stored contact as it is: a profile contact, a personal contact or an override.",
 )
-class RawContactType(relay.Node):
+class RawContactType(Scoped, relay.Node):
+    visibility = staticmethod(contacts_visibility)
     full_name: strawberry.auto
     short_name: strawberry.auto
     notes: strawberry.auto
@@ -81,10 +81,6 @@ class RawContactType(relay.Node):
     @strawberry_django.field(only=_RULE_COLUMNS)
     def abilities(self, info: Info) -> ContactAbilitiesType:
         return _abilities(self, info)
-
-    @classmethod
-    def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
-        return restrict(queryset, contacts_visible_to(user=viewer(info)))
 
 
 def _merged(contact: models.Contact, info: Info) -> dict[str, Any]:
@@ -113,7 +109,7 @@ def _merged(contact: models.Contact, info: Info) -> dict[str, Any]:
     return merged
 
 
-@model_type(
+@strawberry_django.type(
     models.Contact,
     name="Contact",
     description=(
@@ -122,7 +118,9 @@ def _merged(contact: models.Contact, info: Info) -> dict[str, Any]:
         "the base's entries not already there; customFields: the override's keys win)."
     ),
 )
-class ContactType(relay.Node):
+class ContactType(Scoped, relay.Node):
+    visibility = staticmethod(contacts_listed_visibility)
+
     @strawberry_django.field(only=_CONTACT_COLUMNS)
     def full_name(self, info: Info) -> str:
         return _merged(self, info)["full_name"]
@@ -157,7 +155,8 @@ class ContactType(relay.Node):
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
-        user = viewer(info)
-        return restrict(queryset, contacts_listed_for(user=user)).prefetch_related(
-            viewer_overrides_prefetch(user=user)
+        return (
+            super()
+            .get_queryset(queryset, info, **kwargs)
+            .prefetch_related(viewer_overrides_prefetch(user=viewer(info)))
         )

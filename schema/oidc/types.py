@@ -8,16 +8,17 @@ from django.db.models import QuerySet
 from strawberry.types import Info
 
 from accounts import models
-from accounts.selectors import external_identities_visible_to
-from schema.fields import model_type
-from schema.permissions import restrict, viewer
+from accounts.selectors import external_identities_visibility
+from schema.permissions import Scoped
 
 
-@model_type(models.UserExternalAuthentication, name="ExternalIdentity")
-class ExternalIdentityType:
+@strawberry_django.type(models.UserExternalAuthentication, name="ExternalIdentity")
+class ExternalIdentityType(Scoped):
     """An identity at an external provider through which the user signs in.
 
     A value of its user (no node id: it is only reached through ``User``)."""
+
+    visibility = staticmethod(external_identities_visibility)
 
     provider: strawberry.auto = strawberry_django.field(
         description="The provider: its configured name or its issuer URL."
@@ -29,5 +30,4 @@ class ExternalIdentityType:
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
-        visible = external_identities_visible_to(user=viewer(info))
-        return restrict(queryset, visible).order_by("created_at", "pk")
+        return super().get_queryset(queryset, info, **kwargs).order_by("created_at", "pk")

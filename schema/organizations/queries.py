@@ -9,7 +9,6 @@ from accounts.selectors import organizations_visible_to, permission_groups_visib
 from accounts.services.groups import manageable_groups
 from accounts.services.invitations import invitation_preview
 from schema.accounts.types import OrganizationType, PermissionGroupType
-from schema.optimizer import optimized
 from schema.organizations.types import InvitationPreviewType
 from schema.permissions import require_viewer
 
@@ -21,7 +20,7 @@ class Query:
     )
     def organization(self, info: Info) -> OrganizationType | None:
         user = require_viewer(info)
-        return optimized(organizations_visible_to(user=user), info).first()
+        return organizations_visible_to(user=user)  # scoped, optimized, first row: the field
 
     @strawberry_django.field(
         description="The permission groups organization administrators may give to members."

