@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from graphql import GraphQLError, ValidationRule
+from collections.abc import Iterator
+
+from django.conf import settings
+from graphql import DirectiveNode, GraphQLError, ValidationRule, Visitor, visit
+from strawberry.extensions import SchemaExtension
 
 # Root mutations that guess or redeem secrets, or send email: one per document.
 SENSITIVE_FIELDS = frozenset(
@@ -44,3 +48,34 @@ class OneSensitiveFieldPerDocument(ValidationRule):
                         node,
                     )
                 )
+
+
+class _DirectiveCounter(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def enter_directive(self, node: DirectiveNode, *args) -> None:
+        self.count += 1
+
+
+class DirectivesLimiter(SchemaExtension):
+    """A document with more directives than any real client sends (``@skip``/``@include``
+    a few times) answers one error, not one per unknown or repeated directive.
+
+    Listed after ``ValidationCache``: its answer replaces the validation errors."""
+
+    def on_validate(self) -> Iterator[None]:
+        document = self.execution_context.graphql_document
+        if document is not None:
+            counter = _DirectiveCounter()
+            visit(document, counter)
+            limit = settings.GRAPHQL_MAX_DIRECTIVES
+            if counter.count > limit:
+                self.execution_context.pre_execution_errors = [
+                    GraphQLError(
+                        f"A document may use at most {limit} directives.",
+                        extensions={"code": "INVALID"},
+                    )
+                ]
+        yield

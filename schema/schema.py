@@ -28,7 +28,7 @@ from schema.accounts.queries import Query as AccountsQuery
 from schema.directory.mutations import Mutation as ContactsMutation
 from schema.directory.queries import Query as ContactsQuery
 from schema.errors import ErrorPolicy, is_expected
-from schema.limits import OneSensitiveFieldPerDocument
+from schema.limits import DirectivesLimiter, OneSensitiveFieldPerDocument
 from schema.oidc.mutations import Mutation as OidcMutation
 from schema.organizations.mutations import Mutation as OrganizationsMutation
 from schema.organizations.queries import Query as OrganizationsQuery
@@ -112,6 +112,7 @@ def _extensions():
         # the same few documents again and again (bounded LRU caches, shared per process).
         ParserCache,
         ValidationCache,
+        DirectivesLimiter,
     ]
     return extensions
 

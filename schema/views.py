@@ -3,11 +3,36 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.http import JsonResponse
 from django.utils.decorators import method_decorator
 from strawberry.django.views import GraphQLView
 
 from backend.csrf import csrf_cookie
 from schema.schema import schema
+
+# Headers a web page cannot make a browser send to another site without a CORS preflight
+# that this server never grants (what Apollo Server's CSRF prevention requires).
+PREFLIGHT_HEADERS = (
+    "GraphQL-Require-Preflight",
+    "Apollo-Require-Preflight",
+    "X-Apollo-Operation-Name",
+    "X-CSRFToken",
+    "Authorization",
+)
+SIMPLE_CONTENT_TYPES = (
+    "",
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data",
+)
+PREFLIGHT_REQUIRED = "PREFLIGHT_REQUIRED"
+
+
+def is_preflighted(request) -> bool:
+    """Whether a browser could only have sent ``request`` after a CORS preflight."""
+    if any(request.headers.get(name, "").strip() for name in PREFLIGHT_HEADERS):
+        return True
+    return request.content_type.lower() not in SIMPLE_CONTENT_TYPES
 
 
 @method_decorator(csrf_cookie, name="dispatch")
@@ -19,6 +44,22 @@ class RosterGraphQLView(GraphQLView):
             multipart_uploads_enabled=True,
             **kwargs,
         )
+
+    def dispatch(self, request, *args, **kwargs):
+        # A GET needs no CSRF token, so any page could make its visitors' browsers run
+        # queries (and spend their rate limits, e.g. invitationPreview's token budget). A
+        # GET that runs an operation must show it was preflighted; the explorer's page
+        # (a GET without a query) is served as before.
+        if request.method == "GET" and "query" in request.GET and not is_preflighted(request):
+            message = (
+                "A GET request must carry a header that needs a CORS preflight, such as "
+                "GraphQL-Require-Preflight: 1 (or use POST)."
+            )
+            return JsonResponse(
+                {"errors": [{"message": message, "extensions": {"code": PREFLIGHT_REQUIRED}}]},
+                status=400,
+            )
+        return super().dispatch(request, *args, **kwargs)
 
 
 graphql_view = RosterGraphQLView.as_view()

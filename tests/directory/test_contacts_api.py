@@ -76,7 +76,7 @@ def test_mutations_never_run_over_get(user):
     client = Client(enforce_csrf_checks=True)
     client.force_login(user)
     query = 'mutation { createContact(input: {fullName: "X"}) { __typename } }'
-    response = client.get(GRAPHQL_URL, {"query": query})
+    response = client.get(GRAPHQL_URL, {"query": query}, HTTP_GRAPHQL_REQUIRE_PREFLIGHT="1")
     assert response.status_code in (400, 405)
     assert not Contact.objects.filter(full_name="X").exists()
 

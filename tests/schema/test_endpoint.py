@@ -57,7 +57,9 @@ def test_post_without_csrf_token_is_refused(make_client, user):
 
 def test_get_sets_csrf_cookie_and_runs_queries():
     client = Client(enforce_csrf_checks=True)
-    response = client.get(GRAPHQL_URL, {"query": "{ me { id } }"})
+    response = client.get(
+        GRAPHQL_URL, {"query": "{ me { id } }"}, HTTP_GRAPHQL_REQUIRE_PREFLIGHT="1"
+    )
     assert response.status_code == 200
     assert response.json() == {"data": {"me": None}}
     assert "csrftoken" in response.cookies
@@ -78,7 +80,11 @@ def test_a_csrf_cookie_is_renewed_on_every_response(path):
 
 def test_mutations_never_run_over_get():
     client = Client(enforce_csrf_checks=True)
-    response = client.get(GRAPHQL_URL, {"query": "mutation { logout { __typename } }"})
+    response = client.get(
+        GRAPHQL_URL,
+        {"query": "mutation { logout { __typename } }"},
+        HTTP_GRAPHQL_REQUIRE_PREFLIGHT="1",
+    )
     assert response.status_code in (400, 405)
 
 
