@@ -1,6 +1,6 @@
 """Bearer authentication: ``Authorization: Bearer <OIDC access token>``.
 
-Placed before ``CsrfViewMiddleware``. A request carrying a bearer token is
+Placed before ``BearerAwareCsrfViewMiddleware``. A request carrying a bearer token is
 authenticated by that token alone:
 
 - valid: the request runs as the token's user, without a session, and skips CSRF
@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 
 from django.http import JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.deprecation import MiddlewareMixin
 
 from accounts import oidc_client
@@ -62,14 +63,13 @@ class BearerTokenMiddleware(MiddlewareMixin):
         except oidc_client.ProviderUnavailable as error:
             logger.warning("Bearer token not checked, provider unavailable: %s", error)
             return _refusal(503, "PROVIDER_UNAVAILABLE", "The identity provider is unavailable.")
-        request._bearer_user = user
-        request._dont_enforce_csrf_checks = True
+        request.bearer_user = user
         return None
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         # AuthenticationMiddleware (later in the chain) set request.user from the
         # session; a bearer request is the token's user, whatever cookie came along.
-        user = getattr(request, "_bearer_user", None)
+        user = getattr(request, "bearer_user", None)
         if user is not None:
             request.user = user
 
@@ -78,3 +78,13 @@ class BearerTokenMiddleware(MiddlewareMixin):
 
             request.auser = auser
         return None
+
+
+class BearerAwareCsrfViewMiddleware(CsrfViewMiddleware):
+    """Django's CSRF check, except for a request the bearer token authenticated (the
+    header proves the caller is not a browser replaying cookies)."""
+
+    def process_view(self, request, callback, callback_args, callback_kwargs):
+        if getattr(request, "bearer_user", None) is not None:
+            return None
+        return super().process_view(request, callback, callback_args, callback_kwargs)
