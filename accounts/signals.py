@@ -1,8 +1,9 @@
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
 from accounts.models import Avatar, ProfileData, User
+from accounts.sessions import sessions_end
 
 
 @receiver(post_save, sender=User, dispatch_uid="accounts.user_post_create")
@@ -26,3 +27,19 @@ def avatar_post_delete(sender, instance: Avatar, **kwargs) -> None:
 
     names = [instance.image.name, instance.thumbnail.name]
     transaction.on_commit(lambda: avatar_files_delete(names=names))
+
+
+@receiver(pre_delete, sender=User, dispatch_uid="accounts.user_sessions_end_on_delete")
+def user_sessions_end_on_delete(sender, instance: User, **kwargs) -> None:
+    """A deleted account's sessions die with it, in the cache too (a cascade would only
+    delete the rows)."""
+    sessions_end(user_ids=[instance.pk])
+
+
+@receiver(post_save, sender=User, dispatch_uid="accounts.user_sessions_end_on_disable")
+def user_sessions_end_on_disable(
+    sender, instance: User, created: bool, raw: bool = False, **kwargs
+) -> None:
+    """A disabled account is signed out everywhere at once."""
+    if not created and not raw and not instance.is_active:
+        sessions_end(user_ids=[instance.pk])
