@@ -156,3 +156,13 @@ class UnsupportedImage(DomainError):
 class ImageTooLarge(DomainError):
     code = "IMAGE_TOO_LARGE"
     default_message = "This image is too large."
+
+
+class ReauthenticationRequired(DomainError):
+    code = "REAUTHENTICATION_REQUIRED"
+    default_message = "Confirm it is you (reauthenticate) before this change."
+
+
+class PreflightRequired(DomainError):
+    code = "PREFLIGHT_REQUIRED"
+    default_message = "A GET request must carry a header that needs a CORS preflight."

@@ -115,6 +115,8 @@ else:
 SESSION_ENGINE = "accounts.sessions"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 24 * 14)
 SESSION_COOKIE_HTTPONLY = True
+# Seconds a reauthenticate keeps sensitive operations open in its session.
+REAUTHENTICATION_TTL = env_int("REAUTHENTICATION_TTL", 600)
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 

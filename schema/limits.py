@@ -19,6 +19,7 @@ SENSITIVE_FIELDS = frozenset(
         "verifyEmail",
         "acceptInvitation",
         "loginExternal",
+        "reauthenticate",
     }
 )
 

@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 
-from tests.factories import OrganizationFactory, UserFactory
+from tests.factories import PASSWORD, OrganizationFactory, UserFactory
 
 GRAPHQL_URL = "/api/user/graphql/"
 
@@ -117,6 +117,14 @@ class GraphQLClient:
 
     def login_as(self, user) -> GraphQLClient:
         self.http.force_login(user)
+        return self
+
+    def reauthenticated(self, password: str = PASSWORD) -> GraphQLClient:
+        """This session re-authenticated (``reauthenticate``), as sensitive changes need."""
+        payload = self.mutate(
+            "reauthenticate", {"password": password}, "... on Reauthenticated { validUntil }"
+        )
+        assert payload["__typename"] == "Reauthenticated", payload
         return self
 
 

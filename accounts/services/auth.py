@@ -354,7 +354,7 @@ def user_login(*, request: HttpRequest, email: str, password: str) -> User:
     only to who knows its password."""
     email = email_normalize(email)
     address = client_address(request)
-    user = _password_check(email=email, address=address, password=password)
+    user = password_check(email=email, address=address, password=password)
     if not user.is_active:
         raise AccountDisabled()
     if not user.email_verified:
@@ -363,7 +363,7 @@ def user_login(*, request: HttpRequest, email: str, password: str) -> User:
     return user
 
 
-def _password_check(*, email: str, address: str, password: str) -> User:
+def password_check(*, email: str, address: str, password: str) -> User:
     """The account of ``email`` if ``password`` is its password; INVALID_CREDENTIALS
     otherwise. Each call counts as a failure first and is taken back on success, so
     concurrent calls never get more tries than the limits."""
@@ -428,7 +428,7 @@ def password_change(
     email = actor.email
     address = client_address(request)
     try:
-        user = _password_check(email=email, address=address, password=current_password)
+        user = password_check(email=email, address=address, password=current_password)
     except InvalidCredentials as error:
         raise InvalidCredentials(
             "The current password is not correct.", field="currentPassword"

@@ -6,7 +6,8 @@ import strawberry
 from strawberry.types import Info
 
 from accounts.services import auth
-from schema.accounts.types import EmailRequestAccepted, LoggedOut, UserType
+from accounts.services.reauthentication import reauthenticate
+from schema.accounts.types import EmailRequestAccepted, LoggedOut, Reauthenticated, UserType
 from schema.mutations import input_mutation, mutation
 from schema.permissions import require_viewer
 
@@ -83,3 +84,18 @@ class AuthMutation:
             current_password=current_password,
             new_password=new_password,
         )
+
+    @input_mutation(
+        description=(
+            "Confirm it is you: the password again (and, once the account has a second "
+            "factor, its code). Opens sensitive operations (wipeOutOrganization, and later "
+            "email change, second-factor removal, account deletion) in this session for "
+            "REAUTHENTICATION_TTL seconds. Accounts without a password re-authenticate "
+            "through /api/user/oidc/authenticate/?reauthenticate=1."
+        )
+    )
+    def reauthenticate(self, info: Info, password: str, code: str | None = None) -> Reauthenticated:
+        valid_until = reauthenticate(
+            request=_request(info), actor=require_viewer(info), password=password
+        )
+        return Reauthenticated(valid_until=valid_until)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -187,3 +188,8 @@ class EmailRequestAccepted:
 @strawberry.type(description="The session has ended.")
 class LoggedOut:
     ok: bool = True
+
+
+@strawberry.type(description="Sensitive operations are open in this session until validUntil.")
+class Reauthenticated:
+    valid_until: datetime

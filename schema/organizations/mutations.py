@@ -112,10 +112,11 @@ class Mutation:
         return organization_update(actor=require_viewer(info), name=name)
 
     @input_mutation(
+        sensitive=True,
         description=(
             "Delete the organization, its members' accounts and all their data;"
-            " confirmName must equal the organization's name."
-        )
+            " confirmName must equal the organization's name. Needs a recent reauthenticate."
+        ),
     )
     def wipe_out_organization(self, info: Info, confirm_name: str) -> OrganizationWipeOutType:
         result = organization_wipe_out(actor=require_viewer(info), confirm_name=confirm_name)

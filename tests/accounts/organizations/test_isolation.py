@@ -133,7 +133,7 @@ def test_superuser_without_organization_group_has_no_abilities(make_client, orga
 def test_update_and_wipe_out_only_touch_the_viewers_organization(
     make_client, admin, foreign, other_organization
 ):
-    client = make_client(admin)
+    client = make_client(admin).reauthenticated()
     client.mutate("updateOrganization", {"name": "Mine"}, "__typename")
     payload = client.mutate(
         "wipeOutOrganization", {"confirmName": other_organization.name}, "__typename"

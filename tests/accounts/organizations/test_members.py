@@ -216,8 +216,10 @@ def test_wipe_out_deletes_everything_of_the_organization(
     member, team, survivor, other_team = _populated(organization, admin, other_organization)
     image = Avatar.objects.get(user=member).image.name
     with django_capture_on_commit_callbacks(execute=True):
-        payload = make_client(admin).mutate(
-            "wipeOutOrganization", {"confirmName": organization.name}, WIPED
+        payload = (
+            make_client(admin)
+            .reauthenticated()
+            .mutate("wipeOutOrganization", {"confirmName": organization.name}, WIPED)
         )
     assert payload == {
         "__typename": "OrganizationWipeOut",
@@ -244,7 +246,7 @@ def test_wipe_out_deletes_everything_of_the_organization(
 
 
 def test_wipe_out_needs_the_exact_name(make_client, admin, organization):
-    client = make_client(admin)
+    client = make_client(admin).reauthenticated()
     for wrong in ("", organization.name.upper(), organization.name + " "):
         payload = client.mutate("wipeOutOrganization", {"confirmName": wrong}, WIPED)
         assert operation_codes(payload) == ["INVALID"]
@@ -255,8 +257,10 @@ def test_wipe_out_needs_the_exact_name(make_client, admin, organization):
 
 def test_wipe_out_is_for_administrators_only(make_client, inviter, user, organization, gql):
     for actor in (inviter, user):
-        payload = make_client(actor).mutate(
-            "wipeOutOrganization", {"confirmName": organization.name}, WIPED
+        payload = (
+            make_client(actor)
+            .reauthenticated()
+            .mutate("wipeOutOrganization", {"confirmName": organization.name}, WIPED)
         )
         assert operation_codes(payload) == ["PERMISSION_DENIED"]
     assert operation_codes(
@@ -266,6 +270,6 @@ def test_wipe_out_is_for_administrators_only(make_client, inviter, user, organiz
 
 
 def test_wipe_out_ends_the_session_with_the_account(make_client, admin, organization):
-    client = make_client(admin)
+    client = make_client(admin).reauthenticated()
     client.mutate("wipeOutOrganization", {"confirmName": organization.name}, WIPED)
     assert client.execute("{ me { id } }").data == {"me": None}

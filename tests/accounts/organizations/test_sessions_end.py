@@ -51,6 +51,7 @@ def test_sessions_of_a_wiped_out_organization_die(admin, organization, other_org
     member_browser, member_key = signed_in(member)
     survivor_browser, _ = signed_in(survivor)
     admin_browser, admin_key = signed_in(admin)
+    admin_browser.reauthenticated("pw-Secret-123")
     payload = admin_browser.mutate(
         "wipeOutOrganization", {"confirmName": organization.name}, "__typename"
     )
