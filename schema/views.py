@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import ensure_csrf_cookie
 from strawberry.django.views import GraphQLView
 
-from backend.csrf import csrf_cookie
 from schema.execution import on_reserved_stack
 from schema.schema import schema
 
 
-@method_decorator(csrf_cookie, name="dispatch")
+@method_decorator(ensure_csrf_cookie, name="dispatch")
 class RosterGraphQLView(GraphQLView):
     def __init__(self, **kwargs):
         super().__init__(
