@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "mozilla_django_oidc",
     "accounts",
     "directory",
+    "schema",
 ]
 
 MIDDLEWARE = [
