@@ -3,13 +3,15 @@
 Shared by the browser flow (``accounts.oidc``) and the access-token paths
 (``accounts.services.external``). Settings are read on every call, so tests and
 operators can change them without a restart; discovery documents and key sets are
-cached per process (a provider's configuration changes rarely, keys rotate with a
-new ``kid`` which triggers a refetch).
+cached per process (a provider's configuration changes rarely). Signing keys come from
+PyJWT's ``PyJWKClient``, one per key set URL, which caches the key set and fetches it
+again when a token names a ``kid`` it does not hold (the provider rotated its keys).
 """
 
 from __future__ import annotations
 
 import logging
+import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -41,9 +43,13 @@ class ProviderConfig:
     end_session_endpoint: str
 
 
+# A token naming an unknown ``kid`` fetches the key set again at most once per this many
+# seconds (PyJWT's default), so tokens with made-up key ids cannot flood the provider.
+JWKS_REFETCH_COOLDOWN = 30
+
 _lock = threading.Lock()
 _discovery: dict[str, tuple[float, dict]] = {}
-_jwks: dict[str, tuple[float, dict]] = {}
+_key_clients: dict[tuple, jwt.PyJWKClient] = {}
 
 
 def oidc_enabled() -> bool:
@@ -92,7 +98,7 @@ def discovery_document(issuer: str) -> dict:
 def provider_caches_clear() -> None:
     with _lock:
         _discovery.clear()
-        _jwks.clear()
+        _key_clients.clear()
 
 
 def provider_name() -> str:
@@ -130,39 +136,46 @@ def _get_json(url: str) -> dict:
         raise ProviderUnavailable(f"GET {url}: not JSON") from error
 
 
-def _key_set(jwks_uri: str, *, refresh: bool = False) -> dict:
-    now = time.monotonic()
+def _key_client(jwks_uri: str) -> jwt.PyJWKClient:
+    """The key client of a key set URL, for the current settings."""
+    key = (jwks_uri, settings.OIDC_JWKS_TTL, settings.OIDC_TIMEOUT, settings.OIDC_VERIFY_SSL)
     with _lock:
-        cached = _jwks.get(jwks_uri)
-    if cached and not refresh and now - cached[0] < settings.OIDC_JWKS_TTL:
-        return cached[1]
-    document = _get_json(jwks_uri)
-    if not isinstance(document.get("keys"), list):
-        raise ProviderUnavailable("The JWKS document has no keys.")
-    with _lock:
-        _jwks[jwks_uri] = (now, document)
-    return document
+        client = _key_clients.get(key)
+        if client is None:
+            client = _key_clients[key] = jwt.PyJWKClient(
+                jwks_uri,
+                lifespan=settings.OIDC_JWKS_TTL,
+                timeout=settings.OIDC_TIMEOUT,
+                ssl_context=_ssl_context(),
+                cooldown_duration=JWKS_REFETCH_COOLDOWN,
+            )
+    return client
 
 
-def _signing_key(header: dict):
+def _ssl_context() -> ssl.SSLContext:
+    """Certificates checked as for the provider's other endpoints: against the bundle
+    ``requests`` uses, or not at all with ``OIDC_VERIFY_SSL`` off."""
+    if settings.OIDC_VERIFY_SSL:
+        return ssl.create_default_context(cafile=requests.certs.where())
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def _signing_key(token: str):
     algorithm = settings.OIDC_RP_SIGN_ALGO
     if algorithm.startswith("HS"):
         return settings.OIDC_RP_CLIENT_SECRET
     jwks_uri = provider_config().jwks_uri
     if not jwks_uri:
         raise ImproperlyConfigured(f"{algorithm} needs OIDC_OP_JWKS_ENDPOINT or discovery.")
-    kid = header.get("kid")
-    for refresh in (False, True):  # a new kid means the provider rotated its keys
-        for candidate in _key_set(jwks_uri, refresh=refresh)["keys"]:
-            if kid is not None and candidate.get("kid") != kid:
-                continue
-            if candidate.get("alg", algorithm) != algorithm or candidate.get("use", "sig") != "sig":
-                continue
-            try:
-                return jwt.PyJWK(candidate, algorithm=algorithm)
-            except jwt.PyJWTError:
-                continue
-    raise TokenRejected("No provider key matches the token.")
+    try:
+        return _key_client(jwks_uri).get_signing_key_from_jwt(token)
+    except (jwt.PyJWKClientConnectionError, jwt.PyJWKSetError, ValueError) as error:
+        raise ProviderUnavailable(f"JWKS {jwks_uri}: {error}") from error
+    except jwt.PyJWKClientError as error:
+        raise TokenRejected("No provider key matches the token.") from error
 
 
 def id_token_verify(token: str, *, nonce: str | None) -> dict:
@@ -177,7 +190,7 @@ def id_token_verify(token: str, *, nonce: str | None) -> dict:
             raise TokenRejected(f"Token algorithm {header.get('alg')!r} is not {algorithm}.")
         claims = jwt.decode(
             token,
-            _signing_key(header),
+            _signing_key(token),
             algorithms=[algorithm],
             audience=client_id,
             issuer=issuer or None,
@@ -229,7 +242,7 @@ def _signed_userinfo(token: str) -> dict:
             raise TokenRejected("userinfo JWT algorithm mismatch.")
         return jwt.decode(
             token,
-            _signing_key(header),
+            _signing_key(token),
             algorithms=[algorithm],
             audience=settings.OIDC_RP_CLIENT_ID,
             issuer=provider_config().issuer or None,

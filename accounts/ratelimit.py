@@ -57,11 +57,6 @@ def rate_limit_check(*, scope: str, identity: str | None) -> None:
         raise RateLimited()
 
 
-def rate_limit_reset(*, scope: str, identity: str | None) -> None:
-    if identity:
-        cache.delete(_key(scope, identity))
-
-
 def client_address(request) -> str:
     """The client's address. Behind a proxy, set ``TRUSTED_PROXY_COUNT`` so the right
     ``X-Forwarded-For`` entry is used; a client cannot spoof it otherwise."""

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "mozilla_django_oidc",
     "accounts",
     "directory",
+    "schema",
 ]
 
 MIDDLEWARE = [
@@ -74,7 +75,6 @@ MIDDLEWARE = [
 # The benchmark mounts its comparison views with ROOT_URLCONF=bench.urls (never in production).
 ROOT_URLCONF = env("ROOT_URLCONF", "backend.urls")
 WSGI_APPLICATION = "backend.wsgi.application"
-ASGI_APPLICATION = "backend.asgi.application"
 
 TEMPLATES = [
     {
@@ -249,8 +249,6 @@ OIDC_DISCOVERY_TTL = env_int("OIDC_DISCOVERY_TTL", 24 * 3600)
 OIDC_JWKS_TTL = env_int("OIDC_JWKS_TTL", 3600)
 # Validated bearer access tokens are remembered this long (seconds) before asking again.
 OIDC_BEARER_CACHE_TTL = env_int("OIDC_BEARER_CACHE_TTL", 60)
-OIDC_AUTHENTICATE_CLASS = "accounts.oidc.AuthenticationRequestView"
-OIDC_CALLBACK_CLASS = "accounts.oidc.AuthenticationCallbackView"
 OIDC_OP_LOGOUT_URL_METHOD = "accounts.oidc.provider_logout_url"
 LOGIN_REDIRECT_URL = env("OIDC_LOGIN_REDIRECT_URL", FRONTEND_URL + "/")
 LOGIN_REDIRECT_URL_FAILURE = env("OIDC_LOGIN_FAILURE_URL", FRONTEND_URL + "/login")

@@ -2,15 +2,14 @@ import logging
 
 from django.db import connection
 from django.http import JsonResponse
+from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
-
-from backend.csrf import csrf_cookie
 
 logger = logging.getLogger(__name__)
 
 
 @require_GET
-@csrf_cookie
+@ensure_csrf_cookie
 def health(request):
     try:
         with connection.cursor() as cursor:

@@ -201,7 +201,7 @@ def free_port() -> int:
 
 
 def server_start(env: dict[str, str], port: int, workers: int, threads: int) -> subprocess.Popen:
-    command = [sys.executable, "-m", "gunicorn", "backend.wsgi:application"]
+    command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py")]
     command += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
     command += ["--threads", str(threads), "--no-control-socket"]
     process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)

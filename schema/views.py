@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import JsonResponse
 from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import ensure_csrf_cookie
 from strawberry.django.views import GraphQLView
 
-from backend.csrf import csrf_cookie
 from schema.schema import schema
 
 # Headers a web page cannot make a browser send to another site without a CORS preflight
@@ -35,7 +35,7 @@ def is_preflighted(request) -> bool:
     return request.content_type.lower() not in SIMPLE_CONTENT_TYPES
 
 
-@method_decorator(csrf_cookie, name="dispatch")
+@method_decorator(ensure_csrf_cookie, name="dispatch")
 class RosterGraphQLView(GraphQLView):
     def __init__(self, **kwargs):
         super().__init__(

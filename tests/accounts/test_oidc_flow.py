@@ -12,6 +12,7 @@ from django.contrib.auth import authenticate
 from django.test import RequestFactory
 from django.utils import timezone
 
+from accounts import oidc_client
 from accounts.models import Invitation, Organization, User, UserExternalAuthentication
 from directory.models import Contact
 from tests.conftest import GraphQLClient
@@ -259,6 +260,34 @@ def test_good_id_token_passes_the_same_checks(oidc_provider):
     response, _, _ = browser_sign_in(client.http)
     assert response["Location"] == settings.LOGIN_REDIRECT_URL
     assert signed_in_email(client) == "ada@example.net"
+
+
+def test_signing_keys_are_cached_and_refetched_when_the_provider_rotates(
+    oidc_provider, monkeypatch
+):
+    monkeypatch.setattr(oidc_client, "JWKS_REFETCH_COOLDOWN", 0)
+    browser_sign_in(GraphQLClient().http)
+    browser_sign_in(GraphQLClient().http)
+    assert oidc_provider.hits["/jwks"] == 1  # cached
+
+    # The provider signs with a new key under a new kid: the key set is fetched again.
+    oidc_provider.key, oidc_provider.kid = oidc_provider.other_key, "rotated"
+    client = GraphQLClient()
+    response, _, _ = browser_sign_in(client.http)
+    assert response["Location"] == settings.LOGIN_REDIRECT_URL
+    assert signed_in_email(client) == "ada@example.net"
+    assert oidc_provider.hits["/jwks"] == 2
+
+
+def test_unknown_key_ids_refetch_the_key_set_at_most_once_per_cooldown(oidc_provider):
+    browser_sign_in(GraphQLClient().http)
+    oidc_provider.kid = "made-up"
+    for _ in range(2):
+        client = GraphQLClient()
+        response, _, _ = browser_sign_in(client.http)
+        assert_failed(response, "INVALID_CREDENTIALS")
+        assert signed_in_email(client) is None
+    assert oidc_provider.hits["/jwks"] == 1
 
 
 def test_replayed_state_is_refused(oidc_provider):

@@ -1,15 +1,8 @@
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
-
-
-def schema_sdl() -> str:
-    from strawberry.printer import print_schema
-
-    from schema.schema import schema
-
-    return print_schema(schema) + "\n"
+from django.core.management.base import BaseCommand, CommandError
+from strawberry.printer import print_schema
 
 
 class Command(BaseCommand):
@@ -20,12 +13,14 @@ class Command(BaseCommand):
         parser.add_argument("--check", action="store_true", help="Fail if the file is stale.")
 
     def handle(self, *args, output, check, **options):
-        sdl = schema_sdl()
+        from schema.schema import schema
+
+        # What `strawberry export-schema --output` writes.
+        sdl = print_schema(schema) + "\n"
         path = Path(output)
         if check:
             if not path.exists() or path.read_text() != sdl:
-                self.stderr.write(f"{path} is stale: run `python manage.py exportschema`.")
-                raise SystemExit(1)
+                raise CommandError(f"{path} is stale: run `python manage.py exportschema`.")
             self.stdout.write(f"{path} is current.")
             return
         path.write_text(sdl)
