@@ -7,8 +7,8 @@ from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery, 
 from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.utils import timezone
 
+from accounts.groups import user_is_inviter
 from accounts.models import Invitation, Organization, User, UserExternalAuthentication
-from accounts.services.groups import user_is_inviter
 
 
 def user_display_name(user: User | None) -> str:

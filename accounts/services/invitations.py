@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.emails import email_send, frontend_url
+from accounts.groups import manageable_groups
 from accounts.models import Invitation, Organization, User
 from accounts.ratelimit import rate_limit_hit
 from accounts.selectors import (
@@ -26,7 +27,6 @@ from accounts.selectors import (
     invitations_manageable_by,
     user_display_name,
 )
-from accounts.services.groups import manageable_groups
 from accounts.services.members import (
     membership_end,
     organization_delete_if_empty,

@@ -11,9 +11,9 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import QuerySet
 
+from accounts.groups import manageable_groups, user_is_administrator, user_is_inviter
 from accounts.models import Organization, User
 from accounts.selectors import members_visible_to, permission_groups_visible_to
-from accounts.services.groups import manageable_groups, user_is_administrator, user_is_inviter
 from accounts.services.organizations import (
     organization_of_actor_locked,
     user_can_manage_permission_groups,

@@ -11,13 +11,10 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
 
+from accounts.groups import user_is_administrator, user_is_inviter
 from accounts.models import Avatar, Organization, User
 from accounts.selectors import invitations_pending
-from accounts.services.groups import (
-    permission_groups_setup,
-    user_is_administrator,
-    user_is_inviter,
-)
+from accounts.services.groups import permission_groups_setup
 from backend.errors import Invalid, PermissionDenied, SeatLimitReached, Unauthenticated
 from directory.models import Contact, Team
 
