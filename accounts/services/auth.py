@@ -35,6 +35,7 @@ from accounts.ratelimit import client_address, rate_limit_hit, rate_limit_undo
 from accounts.services.invitations import invitation_join_new_user
 from accounts.services.organizations import organization_create
 from accounts.services.ownership import email_ownership_prove
+from accounts.signals import user_look_alike_built
 from accounts.tokens import Purpose, token_hash, token_new
 from backend.errors import (
     AccountDisabled,
@@ -45,7 +46,6 @@ from backend.errors import (
     TokenExpired,
     TokenInvalid,
 )
-from directory.services.contacts import profile_contact_build
 
 logger = logging.getLogger(__name__)
 
@@ -314,7 +314,7 @@ def _user_exists_answer(
     look_alike.profile = ProfileData(
         user=look_alike, first_name=candidate.first_name, last_name=candidate.last_name
     )
-    look_alike.profile_contact = profile_contact_build(user=look_alike)
+    user_look_alike_built.send(sender=User, user=look_alike)
     return look_alike
 
 

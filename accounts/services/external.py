@@ -25,8 +25,8 @@ from accounts.models import Organization, ProfileData, User, UserExternalAuthent
 from accounts.ratelimit import client_address, rate_limit_check, rate_limit_hit
 from accounts.services.organizations import organization_create, organization_seats_check_invite
 from accounts.services.ownership import email_ownership_prove
+from accounts.signals import user_display_name_changed
 from backend.errors import AccountDisabled, InvalidCredentials
-from directory.services.contacts import profile_contact_sync
 
 logger = logging.getLogger(__name__)
 
@@ -183,7 +183,8 @@ def _domain_organization(email: str) -> Organization | None:
 def _user_update(user: User, profile: ExternalProfile) -> None:
     """Take the names and a verified email from the provider; save only what changed.
 
-    The user's names stay in step with the profile data, and the profile contact follows."""
+    The user's names stay in step with the profile data; a change of names or email
+    sends ``user_display_name_changed``."""
     user_fields: list[str] = []
     if profile.email and profile.email_verified:
         if profile.email != user.email:
@@ -212,7 +213,7 @@ def _user_update(user: User, profile: ExternalProfile) -> None:
         user.save(update_fields=[*user_fields, *names])
     user.profile = profile_data
     if names or "email" in user_fields:
-        profile_contact_sync(user=user)
+        user_display_name_changed.send(sender=User, user=user)
 
 
 def user_login_external(*, request: HttpRequest, access_token: str) -> User:
