@@ -8,9 +8,9 @@ from accounts.groups import manageable_groups
 from accounts.ratelimit import client_address
 from accounts.selectors import organizations_visible_to, permission_groups_visible_to
 from accounts.services.invitations import invitation_preview
-from schema.accounts.types import OrganizationType, PermissionGroupType
+from schema.accounts.types import PermissionGroupType
 from schema.optimizer import optimized
-from schema.organizations.types import InvitationPreviewType
+from schema.organizations.types import InvitationPreviewType, OrganizationType
 from schema.permissions import require_viewer
 
 

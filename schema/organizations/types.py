@@ -1,7 +1,9 @@
-"""GraphQL types of the organization side: invitations, previews, abilities, results."""
+"""GraphQL types of the organization side: the organization, invitations, previews,
+abilities, results."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 import strawberry
@@ -9,21 +11,32 @@ import strawberry_django
 from django.db.models import QuerySet
 from strawberry import relay
 from strawberry.types import Info
+from strawberry_django.relay import DjangoListConnection
+from strawberry_django.relay.utils import resolve_model_node, resolve_model_nodes
 
 from accounts import models
-from accounts.selectors import invitations_visible_to, user_display_name_expression
+from accounts.selectors import (
+    invitations_manageable_by,
+    invitations_visible_to,
+    organization_members,
+    organization_seats_used_expression,
+    organization_visible_to,
+    organizations_visible_to,
+    user_display_name_expression,
+)
 from accounts.services.invitations import InvitationPreview, RevokedInvitation
 from accounts.services.members import RemovedMember
 from accounts.services.organizations import (
     OrganizationWipeOut,
+    organization_seats_used,
     user_can_invite,
     user_can_manage_permission_groups,
     user_can_remove_members,
     user_can_update_organization,
     user_can_wipe_out_organization,
 )
-from schema.accounts.types import OrganizationType, PermissionGroupType, UserType
-from schema.fields import model_type
+from schema.accounts.types import PermissionGroupType, UserType
+from schema.fields import CountedListConnection, model_type
 from schema.permissions import restrict, viewer
 
 
@@ -59,6 +72,79 @@ class InvitationType(relay.Node):
     @classmethod
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
         return restrict(queryset, invitations_visible_to(user=viewer(info)))
+
+
+@strawberry.type(name="Plan")
+class PlanType:
+    key: str
+    name: str
+    seats: int | None = strawberry.field(description="Seat limit; null for an unlimited plan.")
+
+
+@model_type(models.Organization, name="Organization")
+class OrganizationType(relay.Node):
+    name: strawberry.auto
+
+    @strawberry_django.field(only=["plan"])
+    def plan(self) -> PlanType:
+        plan = self.plan_settings
+        return PlanType(key=self.plan, name=plan["name"], seats=plan["seats"])
+
+    @strawberry_django.field(
+        annotate={"seats_used_annotated": lambda info: organization_seats_used_expression()},
+        description="Members plus pending invitations.",
+    )
+    def seats_used(self) -> int:
+        annotated = getattr(self, "seats_used_annotated", None)
+        if annotated is not None:
+            return annotated
+        return organization_seats_used(organization=self)  # an object a mutation answered
+
+    @strawberry_django.connection(
+        CountedListConnection[UserType],
+        description="Members, searchable by name or email.",
+    )
+    def members(self, search: str | None = None) -> Iterable[models.User]:
+        return organization_members(organization_id=self.pk, search=search)
+
+    @strawberry_django.connection(
+        DjangoListConnection[InvitationType],
+        description=(
+            "Unaccepted invitations, newest first (expired ones too, so they can be resent);"
+            " empty for viewers who may not invite."
+        ),
+    )
+    def invitations(self, info: Info) -> Iterable[models.Invitation]:
+        return invitations_manageable_by(user=viewer(info)).filter(organization_id=self.pk)
+
+    @strawberry_django.field(only=["id"], description="What the viewer may do here.")
+    def abilities(self, info: Info) -> OrganizationAbilities:
+        return OrganizationAbilities.of(user=viewer(info), organization=self)
+
+    # No get_queryset: it would make the optimizer fetch every User.organization in a
+    # prefetch query of its own instead of joining it. The members-only rule is applied
+    # where an organization is reached instead: the root query (its selector), the
+    # relation (MembersOnlyOrganization) and node ids (here).
+    @classmethod
+    def resolve_node(cls, node_id: str, *, info: Info, required: bool = False):
+        node = resolve_model_node(cls, node_id, info=info, required=required)
+        return _members_only(viewer(info), node)
+
+    @classmethod
+    def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str] | None, required: bool = False):
+        user = viewer(info)
+        nodes = resolve_model_nodes(cls, info=info, node_ids=node_ids, required=required)
+        if node_ids is None:
+            return restrict(nodes, organizations_visible_to(user=user))
+        return [_members_only(user, node) for node in nodes]
+
+
+def _members_only(user, organization: models.Organization | None):
+    if organization is None or not organization_visible_to(
+        user=user, organization_id=organization.pk
+    ):
+        return None
+    return organization
 
 
 @strawberry.type(name="InvitationPreview")
