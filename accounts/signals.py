@@ -40,16 +40,18 @@ organization_wiping_out = Signal()
 
 @receiver(post_save, sender=User, dispatch_uid="accounts.user_post_create")
 def user_post_create(sender, instance: User, created: bool, raw: bool = False, **kwargs) -> None:
-    """Post-creation steps of every account, however it was created (exactly once)."""
+    """Post-creation steps of every account, however it was created (exactly once).
+
+    Names given to ``User.objects.create_user`` arrive as the user's unsaved ``profile``;
+    any other new user gets empty profile data."""
     if not created or raw:
         return
-    ProfileData.objects.get_or_create(
-        user=instance,
-        defaults={
-            "first_name": (instance.first_name or "")[:50],
-            "last_name": (instance.last_name or "")[:50],
-        },
-    )
+    try:
+        profile = instance.profile
+    except ProfileData.DoesNotExist:
+        profile = ProfileData()
+    profile.user = instance
+    profile.save()
     user_created.send(sender=User, user=instance)
 
 

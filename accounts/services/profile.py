@@ -68,8 +68,7 @@ def profile_update(
 ) -> User:
     """Change the given profile fields of ``actor`` (``None`` leaves a field as it is).
 
-    The user's names are kept in step with the profile data; a change of names sends
-    ``user_display_name_changed``.
+    A change of names sends ``user_display_name_changed``.
     """
     actor = _require_actor(actor)
     first_name = first_name.strip() if first_name is not None else None
@@ -107,10 +106,6 @@ def profile_update(
             if value is not None:
                 setattr(profile, name, value)
                 profile_fields.append(name)
-        for name, value in (("first_name", first_name), ("last_name", last_name)):
-            if value is not None:
-                setattr(user, name, value)
-                user_fields.append(name)
         for name, value in (("language", language), ("timezone", timezone)):
             if value is not None:
                 setattr(user, name, value)

@@ -15,6 +15,7 @@ from strawberry_django.relay import DjangoListConnection
 from strawberry_django.relay.utils import resolve_model_node, resolve_model_nodes
 
 from accounts import models
+from accounts.names import user_display_name_expression
 from accounts.selectors import (
     invitations_manageable_by,
     invitations_visible_to,
@@ -22,7 +23,6 @@ from accounts.selectors import (
     organization_seats_used_expression,
     organization_visible_to,
     organizations_visible_to,
-    user_display_name_expression,
 )
 from accounts.services.invitations import InvitationPreview, RevokedInvitation
 from accounts.services.members import RemovedMember
