@@ -33,8 +33,16 @@ class UserAdmin(DjangoUserAdmin):
     list_select_related = ("organization",)
     ordering = ("email",)
     inlines = [ProfileDataInline]
+    # Django's fieldsets without first and last name: the names are edited in the
+    # profile data below, where they are stored.
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        (None, {"fields": ("username", "password")}),
+        ("Personal info", {"fields": ("email",)}),
+        (
+            "Permissions",
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        ("Important dates", {"fields": ("last_login", "date_joined")}),
         (
             "Roster",
             {"fields": ("email_verified", "organization", "language", "timezone", "external_id")},

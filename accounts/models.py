@@ -8,12 +8,17 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractUser, Group
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+
+from accounts import names
+
+NAME_MAX_LENGTH = 50
 
 
 class Organization(models.Model):
@@ -48,26 +53,54 @@ class Organization(models.Model):
 
 
 class UserManager(DjangoUserManager):
-    """Users log in by email; the username is an internal, generated handle."""
+    """Users log in by email; the username is an internal, generated handle.
+
+    ``first_name`` and ``last_name`` given to ``create_user``/``create_superuser`` go to
+    the new user's ``ProfileData``, the one place a user's names are stored."""
 
     use_in_migrations = True
 
     def get_by_natural_key(self, username):
         return self.get(email__iexact=username)
 
-    def _create_user(self, username, email, password, **extra_fields):
-        email = self.normalize_email(email).lower()
-        username = username or uuid.uuid4().hex
-        return super()._create_user(username, email, password, **extra_fields)
+    def create_user(
+        self, email=None, password=None, username=None, first_name="", last_name="", **extra_fields
+    ):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._user_create(email, password, username, first_name, last_name, extra_fields)
 
-    def create_user(self, email=None, password=None, username=None, **extra_fields):
-        return super().create_user(username, email, password, **extra_fields)
+    def create_superuser(
+        self, email=None, password=None, username=None, first_name="", last_name="", **extra_fields
+    ):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        if extra_fields["is_staff"] is not True:
+            raise ValueError("Superuser must have is_staff=True.")
+        if extra_fields["is_superuser"] is not True:
+            raise ValueError("Superuser must have is_superuser=True.")
+        return self._user_create(email, password, username, first_name, last_name, extra_fields)
 
-    def create_superuser(self, email=None, password=None, username=None, **extra_fields):
-        return super().create_superuser(username, email, password, **extra_fields)
+    def _user_create(self, email, password, username, first_name, last_name, extra_fields):
+        user = self.model(
+            username=self.model.normalize_username(username or uuid.uuid4().hex),
+            email=self.normalize_email(email).lower(),
+            **extra_fields,
+        )
+        user.password = make_password(password)  # None: an unusable password
+        # Saved with the user by the post_save receiver (accounts.signals).
+        user.profile = ProfileData(
+            first_name=(first_name or "")[:NAME_MAX_LENGTH],
+            last_name=(last_name or "")[:NAME_MAX_LENGTH],
+        )
+        user.save(using=self._db)
+        return user
 
 
 class User(AbstractUser):
+    # A user's names are stored once, in ProfileData (accounts.names derives the rest).
+    first_name = None
+    last_name = None
     guid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     email = models.EmailField("email address", unique=True)
     email_verified = models.BooleanField(default=False)
@@ -105,8 +138,8 @@ class User(AbstractUser):
 
 class ProfileData(models.Model):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="profile")
-    first_name = models.CharField(max_length=50, blank=True, default="")
-    last_name = models.CharField(max_length=50, blank=True, default="")
+    first_name = models.CharField(max_length=NAME_MAX_LENGTH, blank=True, default="")
+    last_name = models.CharField(max_length=NAME_MAX_LENGTH, blank=True, default="")
     description = models.CharField(max_length=140, blank=True, default="")
 
     class Meta:
@@ -117,7 +150,7 @@ class ProfileData(models.Model):
 
     @property
     def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
+        return names.full_name(self.first_name, self.last_name)
 
 
 class Avatar(models.Model):

@@ -3,36 +3,12 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import Group
-from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce, Concat, NullIf, Trim
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from accounts.groups import user_is_inviter
 from accounts.models import Invitation, Organization, User
-from accounts.services.groups import user_is_inviter
-
-
-def user_display_name(user: User | None) -> str:
-    """How a person is named to others: the profile's full name, else the email."""
-    if user is None:
-        return ""
-    profile = getattr(user, "profile", None)
-    return (profile.full_name if profile else "") or user.email
-
-
-def user_display_name_expression(prefix: str = ""):
-    """``user_display_name`` as SQL over a user reached through ``prefix`` (e.g.
-    ``"inviter__"``), so a list computes it in its own query."""
-    full_name = Trim(
-        Concat(
-            f"{prefix}profile__first_name",
-            Value(" "),
-            f"{prefix}profile__last_name",
-            output_field=CharField(),
-        )
-    )
-    return Coalesce(
-        NullIf(full_name, Value("")), f"{prefix}email", Value(""), output_field=CharField()
-    )
 
 
 def viewer_with_relations(*, user: User) -> User:

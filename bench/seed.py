@@ -14,10 +14,10 @@ from django.conf import settings
 from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.db import transaction
 
-from accounts.models import Organization, ProfileData, User
+from accounts.models import NAME_MAX_LENGTH, Organization, ProfileData, User
 from accounts.services.groups import permission_groups_setup
 from directory.models import Contact
-from directory.services.contacts import FULL_NAME_MAX
+from directory.services.contacts import profile_contact_full_name
 
 BENCH_PASSWORD = "bench-password-not-secret-7"
 FIRST_NAMES = [
@@ -66,17 +66,17 @@ def seed(
     organization = Organization.objects.create(name=organization_name, plan="enterprise")
 
     users = []
+    names: dict[str, tuple[str, str]] = {}
     for n in range(members):
         first, last = rng.choice(first_names), rng.choice(LAST_NAMES)
         email = admin_email if n == 0 else f"member{n}@{email_domain}"
+        names[email] = (first, last)
         users.append(
             User(
                 username=uuid.uuid4().hex,
                 email=email,
                 email_verified=True,
                 password=password_hash,
-                first_name=first,
-                last_name=last,
                 organization=organization,
             )
         )
@@ -85,20 +85,24 @@ def seed(
     admin = next(user for user in users if user.email == admin_email)
     admin.groups.add(*_groups(settings.ADMINISTRATORS_GROUP, "Plan: Enterprise"))
 
+    # ProfileData(user=...) also caches the profile on the user, for the contact's name.
     ProfileData.objects.bulk_create(
         [
-            ProfileData(user=user, first_name=user.first_name[:50], last_name=user.last_name[:50])
+            ProfileData(
+                user=user,
+                first_name=names[user.email][0][:NAME_MAX_LENGTH],
+                last_name=names[user.email][1][:NAME_MAX_LENGTH],
+            )
             for user in users
         ],
         batch_size=1000,
     )
     profile_contacts = []
     for user in users:
-        full_name = f"{user.first_name} {user.last_name}".strip() or user.email
         contact = Contact(
             owner=user,
             user=user,
-            full_name=full_name[:FULL_NAME_MAX],
+            full_name=profile_contact_full_name(user),
             data={"emails": [{"type": "Work", "value": user.email}]},
         )
         contact.search_fields_refresh()

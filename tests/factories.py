@@ -30,6 +30,11 @@ class UserFactory(factory.django.DjangoModelFactory):
     organization = factory.SubFactory(OrganizationFactory)
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # create_user stores first_name and last_name in the user's ProfileData.
+        return model_class.objects.create_user(*args, **kwargs)
+
     @factory.post_generation
     def groups(self, create, extracted, **kwargs):
         if create and extracted:

@@ -35,6 +35,7 @@ from accounts.ratelimit import client_address, rate_limit_hit, rate_limit_undo
 from accounts.services.invitations import invitation_join_new_user
 from accounts.services.organizations import organization_create
 from accounts.services.ownership import email_ownership_prove
+from accounts.signals import user_look_alike_built
 from accounts.tokens import Purpose, token_hash, token_new
 from backend.errors import (
     AccountDisabled,
@@ -45,7 +46,6 @@ from backend.errors import (
     TokenExpired,
     TokenInvalid,
 )
-from directory.services.contacts import profile_contact_build
 
 logger = logging.getLogger(__name__)
 
@@ -175,7 +175,7 @@ def _verification_email_send(user: User) -> None:
 
 def _first_name(user: User) -> str:
     profile = ProfileData.objects.filter(user=user).only("first_name").first()
-    return profile.first_name if profile else user.first_name
+    return profile.first_name if profile else ""
 
 
 def _hours(lifetime: timedelta) -> int:
@@ -223,7 +223,8 @@ def user_register(
         max_length=ORGANIZATION_NAME_MAX_LENGTH,
         required=invitation_token is None,
     )
-    candidate = User(email=email, first_name=first_name, last_name=last_name)
+    candidate = User(email=email)
+    candidate.profile = ProfileData(first_name=first_name, last_name=last_name)
     _password_validate(password, user=candidate, field="password")
 
     user, created = _user_create(
@@ -251,8 +252,8 @@ def _user_create(
                 user = User.objects.create_user(
                     email=candidate.email,
                     password=password,
-                    first_name=candidate.first_name,
-                    last_name=candidate.last_name,
+                    first_name=candidate.profile.first_name,
+                    last_name=candidate.profile.last_name,
                 )
                 if invitation_token is not None:
                     invitation_join_new_user(user=user, token=invitation_token)
@@ -307,14 +308,14 @@ def _user_exists_answer(
         pk=LOOK_ALIKE_PK,
         guid=uuid.uuid4(),
         email=candidate.email,
-        first_name=candidate.first_name,
-        last_name=candidate.last_name,
         organization=Organization(name=organization_name, plan=settings.DEFAULT_SUBSCRIPTION),
     )
     look_alike.profile = ProfileData(
-        user=look_alike, first_name=candidate.first_name, last_name=candidate.last_name
+        user=look_alike,
+        first_name=candidate.profile.first_name,
+        last_name=candidate.profile.last_name,
     )
-    look_alike.profile_contact = profile_contact_build(user=look_alike)
+    user_look_alike_built.send(sender=User, user=look_alike)
     return look_alike
 
 

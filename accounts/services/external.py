@@ -22,11 +22,12 @@ from django.http import HttpRequest
 
 from accounts import oidc_client
 from accounts.models import Organization, ProfileData, User, UserExternalAuthentication
+from accounts.names import user_display_name
 from accounts.ratelimit import client_address, rate_limit_check, rate_limit_hit
 from accounts.services.organizations import organization_create, organization_seats_check_invite
 from accounts.services.ownership import email_ownership_prove
+from accounts.signals import user_display_name_changed
 from backend.errors import AccountDisabled, InvalidCredentials
-from directory.services.contacts import profile_contact_sync
 
 logger = logging.getLogger(__name__)
 
@@ -167,8 +168,7 @@ def _user_create(*, provider: str, profile: ExternalProfile) -> User:
         user.organization = organization
         user.save(update_fields=["organization"])
     else:
-        full_name = f"{user.first_name} {user.last_name}".strip()
-        organization_create(name=full_name or profile.email, administrator=user)
+        organization_create(name=user_display_name(user), administrator=user)
     return user
 
 
@@ -183,7 +183,7 @@ def _domain_organization(email: str) -> Organization | None:
 def _user_update(user: User, profile: ExternalProfile) -> None:
     """Take the names and a verified email from the provider; save only what changed.
 
-    The user's names stay in step with the profile data, and the profile contact follows."""
+    A change of names or email sends ``user_display_name_changed``."""
     user_fields: list[str] = []
     if profile.email and profile.email_verified:
         if profile.email != user.email:
@@ -204,15 +204,14 @@ def _user_update(user: User, profile: ExternalProfile) -> None:
         value = getattr(profile, field)
         if value is not None and value != getattr(profile_data, field):
             setattr(profile_data, field, value)
-            setattr(user, field, value)
             names.append(field)
     if names:
         profile_data.save(update_fields=names)
-    if user_fields or names:
-        user.save(update_fields=[*user_fields, *names])
+    if user_fields:
+        user.save(update_fields=user_fields)
     user.profile = profile_data
     if names or "email" in user_fields:
-        profile_contact_sync(user=user)
+        user_display_name_changed.send(sender=User, user=user)
 
 
 def user_login_external(*, request: HttpRequest, access_token: str) -> User:

@@ -11,16 +11,16 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import QuerySet
 
+from accounts.groups import manageable_groups, user_is_administrator, user_is_inviter
 from accounts.models import Organization, User
 from accounts.selectors import members_visible_to, permission_groups_visible_to
-from accounts.services.groups import manageable_groups, user_is_administrator, user_is_inviter
 from accounts.services.organizations import (
     organization_of_actor_locked,
     user_can_manage_permission_groups,
     user_can_remove_members,
 )
+from accounts.signals import membership_ended
 from backend.errors import Invalid, LastAdministrator, NotFound, PermissionDenied
-from directory.services.teams import team_memberships_end
 
 PERMISSION_GROUP_IDS = "permissionGroupIds"
 
@@ -135,7 +135,8 @@ def member_remove(*, actor, user_guid: str) -> RemovedMember:
 
 
 def membership_end(*, user: User, organization: Organization, may_empty: bool) -> None:
-    """What leaving ``organization`` takes away: its manageable groups and its teams.
+    """What leaving ``organization`` takes away: its manageable groups, and what the
+    receivers of ``membership_ended`` end (the directory: its teams).
 
     The last administrator cannot leave while others stay (LAST_ADMINISTRATOR); with
     ``may_empty`` false it cannot leave at all (the organization would have nobody to
@@ -148,9 +149,7 @@ def membership_end(*, user: User, organization: Organization, may_empty: bool) -
         if not may_empty or others.exists():
             raise LastAdministrator()
     user.groups.remove(*manageable_groups())
-    # Teams hand the owner role on (or are deleted when left empty) and drop the
-    # leaver's object permissions.
-    team_memberships_end(user=user, organization_id=organization.pk)
+    membership_ended.send(sender=User, user=user, organization=organization)
     user_permission_caches_clear(user)
 
 

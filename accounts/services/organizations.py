@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections import Counter
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -11,15 +12,12 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
 
+from accounts.groups import user_is_administrator, user_is_inviter
 from accounts.models import Avatar, Organization, User
 from accounts.selectors import invitations_pending
-from accounts.services.groups import (
-    permission_groups_setup,
-    user_is_administrator,
-    user_is_inviter,
-)
+from accounts.services.groups import permission_groups_setup
+from accounts.signals import organization_wiping_out
 from backend.errors import Invalid, PermissionDenied, SeatLimitReached, Unauthenticated
-from directory.models import Contact, Team
 
 
 @transaction.atomic
@@ -165,13 +163,19 @@ def organization_wipe_out(*, actor, confirm_name: str) -> OrganizationWipeOut:
             code="INVALID",
         )
     members = User.objects.filter(organization_id=organization.pk)
-    teams = Team.objects.filter(organization_id=organization.pk)
+    members_count = members.count()
+    invitations_count = organization.invitations.count()
+    # The receivers count their own rows (the directory: teams and contacts) and
+    # delete what would not go with the members.
+    counts: Counter[str] = Counter()
+    for _, answer in organization_wiping_out.send(sender=Organization, organization=organization):
+        counts.update(answer or {})
     result = OrganizationWipeOut(
         name=organization.name,
-        members=members.count(),
-        invitations=organization.invitations.count(),
-        teams=teams.count(),
-        contacts=Contact.objects.filter(owner__organization_id=organization.pk).count(),
+        members=members_count,
+        invitations=invitations_count,
+        teams=counts["teams"],
+        contacts=counts["contacts"],
     )
     avatar_files = [
         name
@@ -181,7 +185,6 @@ def organization_wipe_out(*, actor, confirm_name: str) -> OrganizationWipeOut:
         for name in (image, thumbnail)
         if name
     ]
-    teams.delete()  # their guardian rows are purged on post_delete (directory.signals)
     members.delete()
     organization.delete()
     transaction.on_commit(lambda: _files_delete(avatar_files))

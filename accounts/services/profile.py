@@ -14,8 +14,8 @@ from django.db import transaction
 from accounts.images import image_sanitize
 from accounts.models import Avatar, ProfileData, User
 from accounts.ratelimit import rate_limit_hit
+from accounts.signals import user_display_name_changed
 from backend.errors import ErrorMessage, Invalid, Unauthenticated
-from directory.services.contacts import profile_contact_sync
 
 logger = logging.getLogger(__name__)
 
@@ -68,8 +68,7 @@ def profile_update(
 ) -> User:
     """Change the given profile fields of ``actor`` (``None`` leaves a field as it is).
 
-    The user's names are kept in step with the profile data, and the profile contact
-    follows the new names.
+    A change of names sends ``user_display_name_changed``.
     """
     actor = _require_actor(actor)
     first_name = first_name.strip() if first_name is not None else None
@@ -107,10 +106,6 @@ def profile_update(
             if value is not None:
                 setattr(profile, name, value)
                 profile_fields.append(name)
-        for name, value in (("first_name", first_name), ("last_name", last_name)):
-            if value is not None:
-                setattr(user, name, value)
-                user_fields.append(name)
         for name, value in (("language", language), ("timezone", timezone)):
             if value is not None:
                 setattr(user, name, value)
@@ -121,7 +116,7 @@ def profile_update(
             user.save(update_fields=user_fields)
         user.profile = profile
         if first_name is not None or last_name is not None:
-            profile_contact_sync(user=user)
+            user_display_name_changed.send(sender=User, user=user)
     return user
 
 

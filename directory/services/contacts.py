@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.names import user_display_name
 from backend.errors import Invalid, NotFound, PermissionDenied, Unauthenticated
 from directory.contact_data import contact_data_validate
 from directory.models import Contact
@@ -46,11 +47,17 @@ def contact_can_override(*, actor, contact: Contact) -> bool:
 # Profile contacts ----------------------------------------------------------------------------
 
 
+def profile_contact_full_name(user) -> str:
+    """The profile contact's full name: a copy of the user's display name (their profile
+    names, else their email), kept for the directory's sorting and search. Derived here
+    only; ``profile_contact_sync`` refreshes it when ``user_display_name_changed``."""
+    return user_display_name(user)[:FULL_NAME_MAX]
+
+
 def _profile_contact_defaults(user) -> dict:
-    full_name = f"{user.first_name} {user.last_name}".strip() or user.email
     return {
         "owner": user,
-        "full_name": full_name[:FULL_NAME_MAX],
+        "full_name": profile_contact_full_name(user),
         "data": {"emails": [{"type": "Work", "value": user.email}]} if user.email else {},
     }
 
@@ -70,8 +77,7 @@ def profile_contact_build(*, user) -> Contact:
 
 def profile_contact_sync(*, user) -> None:
     """Keep the profile contact's name in step with the user's profile names."""
-    profile = user.profile
-    full_name = (f"{profile.first_name} {profile.last_name}".strip() or user.email)[:FULL_NAME_MAX]
+    full_name = profile_contact_full_name(user)
     Contact.objects.filter(user=user).update(
         full_name=full_name, search_full_name=search_normalize(full_name)
     )

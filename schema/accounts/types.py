@@ -17,29 +17,17 @@ from strawberry_django.relay import DjangoListConnection
 from accounts import models
 from accounts.selectors import (
     invitations_addressed_to_user_visible_to,
-    invitations_manageable_by,
-    organization_members,
-    organization_seats_used_expression,
     organization_visible_to,
-    organizations_visibility,
     permission_groups_visibility,
     users_visibility,
 )
-from accounts.services.organizations import organization_seats_used
 from schema.directory.types import ContactType
 from schema.oidc.types import ExternalIdentityType
 from schema.pagination import connection
 from schema.permissions import Scoped, viewer
 
 if TYPE_CHECKING:
-    from schema.organizations.types import InvitationType, OrganizationAbilities
-
-
-@strawberry.type(name="Plan")
-class PlanType:
-    key: str
-    name: str
-    seats: int | None = strawberry.field(description="Seat limit; null for an unlimited plan.")
+    from schema.organizations.types import InvitationType, OrganizationType
 
 
 @strawberry_django.type(Group, name="PermissionGroup")
@@ -51,54 +39,6 @@ class PermissionGroupType(Scoped, relay.Node):
     def resolve_id_attr(cls) -> str:
         # Group names are unique; the integer key never leaves the server.
         return "name"
-
-
-@strawberry_django.type(models.Organization, name="Organization")
-class OrganizationType(Scoped, relay.Node):
-    visibility = staticmethod(organizations_visibility)
-    name: strawberry.auto
-
-    @strawberry_django.field(only=["plan"])
-    def plan(self) -> PlanType:
-        plan = self.plan_settings
-        return PlanType(key=self.plan, name=plan["name"], seats=plan["seats"])
-
-    @strawberry_django.field(
-        annotate={"seats_used_annotated": lambda info: organization_seats_used_expression()},
-        description="Members plus pending invitations.",
-    )
-    def seats_used(self) -> int:
-        annotated = getattr(self, "seats_used_annotated", None)
-        if annotated is not None:
-            return annotated
-        return organization_seats_used(organization=self)  # an object a mutation answered
-
-    @connection(
-        DjangoListConnection["UserType"],
-        description="Members, searchable by name or email.",
-    )
-    def members(self, search: str | None = None) -> Iterable[models.User]:
-        return organization_members(organization_id=self.pk, search=search)
-
-    @connection(
-        DjangoListConnection[
-            Annotated["InvitationType", strawberry.lazy("schema.organizations.types")]
-        ],
-        description=(
-            "Unaccepted invitations, newest first (expired ones too, so they can be resent);"
-            " empty for viewers who may not invite."
-        ),
-    )
-    def invitations(self, info: Info) -> Iterable[models.Invitation]:
-        return invitations_manageable_by(user=viewer(info)).filter(organization_id=self.pk)
-
-    @strawberry_django.field(only=["id"], description="What the viewer may do here.")
-    def abilities(
-        self, info: Info
-    ) -> Annotated[OrganizationAbilities, strawberry.lazy("schema.organizations.types")]:
-        from schema.organizations.types import OrganizationAbilities
-
-        return OrganizationAbilities.of(user=viewer(info), organization=self)
 
 
 class MembersOnlyOrganization(FieldExtension):
@@ -135,9 +75,9 @@ class UserType(Scoped, relay.Node):
         description="The user's profile contact, as the viewer sees it (merged view)."
     )
 
-    organization: OrganizationType | None = strawberry_django.field(
-        extensions=[MembersOnlyOrganization()]
-    )
+    organization: (
+        Annotated[OrganizationType, strawberry.lazy("schema.organizations.types")] | None
+    ) = strawberry_django.field(extensions=[MembersOnlyOrganization()])
 
     first_name: str = strawberry_django.field(field_name="profile__first_name")
 

@@ -16,10 +16,11 @@ from accounts.services.invitations import (
 from accounts.services.members import member_remove, member_set_permission_groups
 from accounts.services.organizations import organization_update, organization_wipe_out
 from backend.errors import Invalid, NotFound
-from schema.accounts.types import OrganizationType, UserType
+from schema.accounts.types import UserType
 from schema.mutations import input_mutation
 from schema.organizations.types import (
     InvitationType,
+    OrganizationType,
     OrganizationWipeOutType,
     RemovedMemberType,
     RevokedInvitationType,

@@ -4,12 +4,12 @@ import strawberry
 import strawberry_django
 from strawberry.types import Info
 
+from accounts.groups import manageable_groups
 from accounts.ratelimit import client_address
 from accounts.selectors import organizations_visible_to, permission_groups_visible_to
-from accounts.services.groups import manageable_groups
 from accounts.services.invitations import invitation_preview
-from schema.accounts.types import OrganizationType, PermissionGroupType
-from schema.organizations.types import InvitationPreviewType
+from schema.accounts.types import PermissionGroupType
+from schema.organizations.types import InvitationPreviewType, OrganizationType
 from schema.permissions import require_viewer
 
 

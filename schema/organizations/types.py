@@ -1,27 +1,40 @@
-"""GraphQL types of the organization side: invitations, previews, abilities, results."""
+"""GraphQL types of the organization side: the organization, invitations, previews,
+abilities, results."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 import strawberry
 import strawberry_django
 from strawberry import relay
+from strawberry.types import Info
+from strawberry_django.relay import DjangoListConnection
 
 from accounts import models
-from accounts.selectors import invitations_visibility, user_display_name_expression
+from accounts.names import user_display_name_expression
+from accounts.selectors import (
+    invitations_manageable_by,
+    invitations_visibility,
+    organization_members,
+    organization_seats_used_expression,
+    organizations_visibility,
+)
 from accounts.services.invitations import InvitationPreview, RevokedInvitation
 from accounts.services.members import RemovedMember
 from accounts.services.organizations import (
     OrganizationWipeOut,
+    organization_seats_used,
     user_can_invite,
     user_can_manage_permission_groups,
     user_can_remove_members,
     user_can_update_organization,
     user_can_wipe_out_organization,
 )
-from schema.accounts.types import OrganizationType, PermissionGroupType, UserType
-from schema.permissions import Scoped
+from schema.accounts.types import PermissionGroupType, UserType
+from schema.pagination import connection
+from schema.permissions import Scoped, viewer
 
 
 @strawberry_django.type(models.Invitation, name="Invitation")
@@ -53,6 +66,55 @@ class InvitationType(Scoped, relay.Node):
     )
     def inviter_name(self) -> str:
         return self._inviter_name or ""
+
+
+@strawberry.type(name="Plan")
+class PlanType:
+    key: str
+    name: str
+    seats: int | None = strawberry.field(description="Seat limit; null for an unlimited plan.")
+
+
+@strawberry_django.type(models.Organization, name="Organization")
+class OrganizationType(Scoped, relay.Node):
+    visibility = staticmethod(organizations_visibility)
+    name: strawberry.auto
+
+    @strawberry_django.field(only=["plan"])
+    def plan(self) -> PlanType:
+        plan = self.plan_settings
+        return PlanType(key=self.plan, name=plan["name"], seats=plan["seats"])
+
+    @strawberry_django.field(
+        annotate={"seats_used_annotated": lambda info: organization_seats_used_expression()},
+        description="Members plus pending invitations.",
+    )
+    def seats_used(self) -> int:
+        annotated = getattr(self, "seats_used_annotated", None)
+        if annotated is not None:
+            return annotated
+        return organization_seats_used(organization=self)  # an object a mutation answered
+
+    @connection(
+        DjangoListConnection[UserType],
+        description="Members, searchable by name or email.",
+    )
+    def members(self, search: str | None = None) -> Iterable[models.User]:
+        return organization_members(organization_id=self.pk, search=search)
+
+    @connection(
+        DjangoListConnection[InvitationType],
+        description=(
+            "Unaccepted invitations, newest first (expired ones too, so they can be resent);"
+            " empty for viewers who may not invite."
+        ),
+    )
+    def invitations(self, info: Info) -> Iterable[models.Invitation]:
+        return invitations_manageable_by(user=viewer(info)).filter(organization_id=self.pk)
+
+    @strawberry_django.field(only=["id"], description="What the viewer may do here.")
+    def abilities(self, info: Info) -> OrganizationAbilities:
+        return OrganizationAbilities.of(user=viewer(info), organization=self)
 
 
 @strawberry.type(name="InvitationPreview")

@@ -98,7 +98,7 @@ def test_every_user_has_one_profile_contact(make_client, user):
     me = make_client(user).execute("{ me { profileContact { id fullName isProfile } } }")
     assert me.data["me"]["profileContact"] == {
         "id": contact_id(profile),
-        "fullName": f"{user.first_name} {user.last_name}",
+        "fullName": f"{user.profile.first_name} {user.profile.last_name}",
         "isProfile": True,
     }
 

@@ -9,8 +9,8 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.groups import manageable_groups
 from accounts.models import Invitation, User
-from accounts.services.groups import manageable_groups
 from accounts.services.invitations import invitation_create, invitation_join_new_user
 from backend.errors import (
     InvitationEmailMismatch,
