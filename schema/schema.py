@@ -28,6 +28,7 @@ from schema.directory.mutations import Mutation as ContactsMutation
 from schema.directory.queries import Query as ContactsQuery
 from schema.errors import ErrorPolicy, is_expected
 from schema.execution import RosterExecutor
+from schema.inputs import NullCharactersInLiterals, NullCharactersInVariables
 from schema.limits import OneSensitiveFieldPerDocument
 from schema.oidc.mutations import Mutation as OidcMutation
 from schema.optimizer import QuerysetOptimizer
@@ -73,6 +74,7 @@ def document_rules(*, max_depth: int, max_aliases: int, introspection: bool) -> 
         *QueryDepthLimiter(max_depth=max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
         OneSensitiveFieldPerDocument,
+        NullCharactersInLiterals,
     ]
     if not introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
@@ -109,6 +111,7 @@ def _extensions():
         lambda: MaxTokensLimiter(max_token_count=settings.GRAPHQL_MAX_TOKENS),
         ErrorPolicy,
         DocumentRules,
+        NullCharactersInVariables,
         # Parsing and validating a document cost more than many resolvers: a client sends
         # the same few documents again and again (bounded LRU caches, shared per process).
         ParserCache,
