@@ -10,14 +10,18 @@ import uuid
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group
 from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+# Text a person types: PostgreSQL cannot store a NUL character, so the field refuses it.
+NO_NUL = [ProhibitNullCharactersValidator()]
+
 
 class Organization(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, validators=NO_NUL)
     plan = models.CharField(max_length=50, default="free")
     # An organization that claims a mail domain receives OIDC users of that domain.
     domain = models.CharField(max_length=253, blank=True, default="")
@@ -46,6 +50,13 @@ class Organization(models.Model):
         return self.plan_settings["seats"]
 
 
+def email_normalize(email: str | None) -> str:
+    """The one form in which an email address is stored and compared: trimmed, lower-case;
+    "" for what no account can have (a NUL character, which PostgreSQL cannot even compare)."""
+    email = (email or "").strip().lower()
+    return "" if "\x00" in email else email
+
+
 class UserManager(DjangoUserManager):
     """Users log in by email; the username is an internal, generated handle."""
 
@@ -55,7 +66,7 @@ class UserManager(DjangoUserManager):
         return self.get(email__iexact=username)
 
     def _create_user(self, username, email, password, **extra_fields):
-        email = self.normalize_email(email).lower()
+        email = email_normalize(email)
         username = username or uuid.uuid4().hex
         return super()._create_user(username, email, password, **extra_fields)
 
@@ -98,15 +109,15 @@ class User(AbstractUser):
         return self.email
 
     def save(self, *args, **kwargs):
-        self.email = (self.email or "").strip().lower()
+        self.email = email_normalize(self.email)
         super().save(*args, **kwargs)
 
 
 class ProfileData(models.Model):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="profile")
-    first_name = models.CharField(max_length=50, blank=True, default="")
-    last_name = models.CharField(max_length=50, blank=True, default="")
-    description = models.CharField(max_length=140, blank=True, default="")
+    first_name = models.CharField(max_length=50, blank=True, default="", validators=NO_NUL)
+    last_name = models.CharField(max_length=50, blank=True, default="", validators=NO_NUL)
+    description = models.CharField(max_length=140, blank=True, default="", validators=NO_NUL)
 
     class Meta:
         verbose_name_plural = "profile data"

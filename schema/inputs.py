@@ -17,39 +17,18 @@ the JSON scalar carries strings of its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 from django.core.validators import ProhibitNullCharactersValidator
 from graphql import GraphQLError, StringValueNode, ValidationRule
 from graphql.execution import ExecutionResult
 from strawberry.extensions import SchemaExtension
 
-NUL = "\x00"
+from backend.validation import NUL, has_null_character
+
 _validator = ProhibitNullCharactersValidator()
 
 
 def null_character_error(nodes=None) -> GraphQLError:
     return GraphQLError(str(_validator.message), nodes, extensions={"code": _validator.code})
-
-
-def has_null_character(value: Any) -> bool:
-    """Whether a variable value (JSON: strings, numbers, lists, objects) holds a NUL anywhere,
-    object keys included."""
-    return any(NUL in text for text in _strings(value))
-
-
-def _strings(value: Any) -> Iterator[str]:
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            yield item
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list | tuple):
-            stack.extend(item)
 
 
 class NullCharactersInLiterals(ValidationRule):

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
 
@@ -19,6 +18,7 @@ from accounts.services.groups import (
     user_is_inviter,
 )
 from backend.errors import Invalid, PermissionDenied, SeatLimitReached, Unauthenticated
+from backend.validation import fields_validate
 from directory.models import Contact, Team
 
 
@@ -129,12 +129,7 @@ def organization_update(*, actor, name: str) -> Organization:
     if not user_can_update_organization(user=actor, organization=organization):
         raise PermissionDenied()
     organization.name = (name or "").strip()
-    if not organization.name:
-        raise Invalid("The name may not be blank.", field="name", code="blank")
-    try:
-        organization.full_clean(validate_unique=False, validate_constraints=False)
-    except ValidationError as error:
-        raise Invalid.from_validation_error(error) from error
+    fields_validate(organization, ["name"])
     organization.save(update_fields=["name"])
     actor.organization = organization
     return organization

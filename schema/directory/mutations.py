@@ -9,7 +9,6 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from backend.errors import NotFound
 from directory.models import Contact
 from directory.services.contacts import (
     contact_create,
@@ -17,8 +16,8 @@ from directory.services.contacts import (
     contact_override,
     contact_update,
 )
-from schema.directory.queries import contact_uuid
-from schema.directory.types import ContactType
+from schema.directory.types import CONTACT_ID_TYPES, ContactType
+from schema.ids import node_uuid
 from schema.mutations import input_mutation
 from schema.permissions import viewer
 
@@ -31,11 +30,9 @@ class DeletedContactType:
     )
 
 
-def _contact_id(global_id: relay.GlobalID) -> uuid.UUID:
-    contact_id = contact_uuid(global_id)
-    if contact_id is None:
-        raise NotFound("Contact not found.")
-    return contact_id
+def _contact_id(global_id: relay.GlobalID) -> uuid.UUID | None:
+    """The contact a ``Contact`` or ``RawContact`` id names; ``None`` (NOT_FOUND) otherwise."""
+    return node_uuid(global_id, *CONTACT_ID_TYPES)
 
 
 def _shown(contact: Contact) -> Contact:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 
 import strawberry
@@ -13,20 +12,11 @@ from strawberry_django.relay import DjangoListConnection
 
 from directory.selectors import contact_named_by, contacts_merged_for
 from schema.directory.types import CONTACT_ID_TYPES, ContactType
+from schema.ids import node_uuid
 from schema.optimizer import optimized
 from schema.permissions import require_viewer
 
 SEARCH_MAX_CHARS = 100
-
-
-def contact_uuid(global_id: relay.GlobalID) -> uuid.UUID | None:
-    """The contact a ``Contact`` or ``RawContact`` id names; ``None`` for anything else."""
-    if global_id.type_name not in CONTACT_ID_TYPES:
-        return None
-    try:
-        return uuid.UUID(global_id.node_id)
-    except ValueError:
-        return None
 
 
 @strawberry.type
@@ -52,7 +42,7 @@ class Query:
     )
     def contact(self, info: Info, id: relay.GlobalID) -> ContactType | None:
         user = require_viewer(info)
-        contact_id = contact_uuid(id)
+        contact_id = node_uuid(id, *CONTACT_ID_TYPES)
         if contact_id is None:
             return None
         queryset = ContactType.get_queryset(

@@ -7,14 +7,10 @@ from strawberry import relay
 from strawberry.types import Info
 
 from directory.services import teams as services
+from schema.ids import node_uuid
 from schema.mutations import input_mutation
 from schema.permissions import require_viewer
 from schema.teams.types import TeamMemberType, TeamRole, TeamType
-
-
-def _node_id(global_id: relay.GlobalID, type_name: str) -> str | None:
-    """The node id of a global id of ``type_name``; ``None`` (answered NOT_FOUND) otherwise."""
-    return global_id.node_id if global_id.type_name == type_name else None
 
 
 @strawberry.type
@@ -26,12 +22,12 @@ class Mutation:
     @input_mutation(description="Rename a team (administrators and owners).")
     def update_team(self, info: Info, id: relay.GlobalID, name: str) -> TeamType:
         return services.team_update(
-            actor=require_viewer(info), team_id=_node_id(id, "Team"), name=name
+            actor=require_viewer(info), team_id=node_uuid(id, "Team"), name=name
         )
 
     @input_mutation(description="Delete a team with its memberships (owners).")
     def delete_team(self, info: Info, id: relay.GlobalID) -> TeamType:
-        return services.team_delete(actor=require_viewer(info), team_id=_node_id(id, "Team"))
+        return services.team_delete(actor=require_viewer(info), team_id=node_uuid(id, "Team"))
 
     @input_mutation(
         description="Add a member of the team's organization with a role (administrators "
@@ -46,8 +42,8 @@ class Mutation:
     ) -> TeamMemberType:
         return services.team_member_add(
             actor=require_viewer(info),
-            team_id=_node_id(team_id, "Team"),
-            user_guid=_node_id(user_id, "User"),
+            team_id=node_uuid(team_id, "Team"),
+            user_guid=node_uuid(user_id, "User"),
             role=role,
         )
 
@@ -57,8 +53,8 @@ class Mutation:
     ) -> TeamMemberType:
         return services.team_role_set(
             actor=require_viewer(info),
-            team_id=_node_id(team_id, "Team"),
-            user_guid=_node_id(user_id, "User"),
+            team_id=node_uuid(team_id, "Team"),
+            user_guid=node_uuid(user_id, "User"),
             role=role,
         )
 
@@ -68,6 +64,6 @@ class Mutation:
     ) -> TeamType:
         return services.team_member_remove(
             actor=require_viewer(info),
-            team_id=_node_id(team_id, "Team"),
-            user_guid=_node_id(user_id, "User"),
+            team_id=node_uuid(team_id, "Team"),
+            user_guid=node_uuid(user_id, "User"),
         )

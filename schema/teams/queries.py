@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import strawberry
 import strawberry_django
 from django.db.models import QuerySet
@@ -12,6 +10,7 @@ from strawberry.types import Info
 
 from directory.models import Team
 from directory.team_selectors import teams_visible_to
+from schema.ids import node_uuid
 from schema.optimizer import optimized
 from schema.permissions import require_viewer
 from schema.teams.types import TeamConnection, TeamType, team_permissions_prime
@@ -29,11 +28,8 @@ class Query:
     @strawberry_django.field(description="One team the viewer is a member of; null otherwise.")
     def team(self, info: Info, id: relay.GlobalID) -> TeamType | None:
         user = require_viewer(info)
-        try:
-            pk = uuid.UUID(id.node_id)
-        except ValueError:
-            return None
-        if id.type_name != "Team":
+        pk = node_uuid(id, "Team")
+        if pk is None:
             return None
         team = optimized(teams_visible_to(user=user).filter(pk=pk), info).first()
         if team is not None:
