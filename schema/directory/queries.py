@@ -6,7 +6,6 @@ from collections.abc import Iterable
 
 import strawberry
 import strawberry_django
-from strawberry import relay
 from strawberry.types import Info
 from strawberry_django.relay import DjangoListConnection
 
@@ -40,7 +39,7 @@ class Query:
             "override (a RawContact) answers the contact it overrides."
         )
     )
-    def contact(self, info: Info, id: relay.GlobalID) -> ContactType | None:
+    def contact(self, info: Info, id: strawberry.ID) -> ContactType | None:
         user = require_viewer(info)
         contact_id = node_uuid(id, *CONTACT_ID_TYPES)
         if contact_id is None:

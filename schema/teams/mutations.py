@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry import relay
 from strawberry.types import Info
 
 from directory.services import teams as services
@@ -20,13 +19,13 @@ class Mutation:
         return services.team_create(actor=require_viewer(info), name=name)
 
     @input_mutation(description="Rename a team (administrators and owners).")
-    def update_team(self, info: Info, id: relay.GlobalID, name: str) -> TeamType:
+    def update_team(self, info: Info, id: strawberry.ID, name: str) -> TeamType:
         return services.team_update(
             actor=require_viewer(info), team_id=node_uuid(id, "Team"), name=name
         )
 
     @input_mutation(description="Delete a team with its memberships (owners).")
-    def delete_team(self, info: Info, id: relay.GlobalID) -> TeamType:
+    def delete_team(self, info: Info, id: strawberry.ID) -> TeamType:
         return services.team_delete(actor=require_viewer(info), team_id=node_uuid(id, "Team"))
 
     @input_mutation(
@@ -36,8 +35,8 @@ class Mutation:
     def add_team_member(
         self,
         info: Info,
-        team_id: relay.GlobalID,
-        user_id: relay.GlobalID,
+        team_id: strawberry.ID,
+        user_id: strawberry.ID,
         role: TeamRole = TeamRole.MEMBER,
     ) -> TeamMemberType:
         return services.team_member_add(
@@ -49,7 +48,7 @@ class Mutation:
 
     @input_mutation(description="Change a member's role (see TeamMember.abilities.setRoleTo).")
     def set_team_role(
-        self, info: Info, team_id: relay.GlobalID, user_id: relay.GlobalID, role: TeamRole
+        self, info: Info, team_id: strawberry.ID, user_id: strawberry.ID, role: TeamRole
     ) -> TeamMemberType:
         return services.team_role_set(
             actor=require_viewer(info),
@@ -60,7 +59,7 @@ class Mutation:
 
     @input_mutation(description="Remove a member; removing oneself is leaving the team.")
     def remove_team_member(
-        self, info: Info, team_id: relay.GlobalID, user_id: relay.GlobalID
+        self, info: Info, team_id: strawberry.ID, user_id: strawberry.ID
     ) -> TeamType:
         return services.team_member_remove(
             actor=require_viewer(info),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import strawberry
 import strawberry_django
 from django.db.models import QuerySet
-from strawberry import relay
 from strawberry.types import Info
 
 from directory.models import Team
@@ -26,7 +25,7 @@ class Query:
         return teams_visible_to(user=require_viewer(info))
 
     @strawberry_django.field(description="One team the viewer is a member of; null otherwise.")
-    def team(self, info: Info, id: relay.GlobalID) -> TeamType | None:
+    def team(self, info: Info, id: strawberry.ID) -> TeamType | None:
         user = require_viewer(info)
         pk = node_uuid(id, "Team")
         if pk is None:
