@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 
 from strawberry import relay
+from strawberry.extensions import FieldExtension
 
 from backend.validation import NUL
 
@@ -36,3 +37,28 @@ def node_uuid(value: relay.GlobalID | str | None, *type_names: str) -> uuid.UUID
         return uuid.UUID(key) if key is not None else None
     except ValueError:
         return None
+
+
+# Nodes keyed by a unique name; every other node is keyed by a UUID.
+NAME_KEYED_TYPES = frozenset({"PermissionGroup"})
+
+
+def node_id_names_something(value: relay.GlobalID) -> bool:
+    """Whether the key of a global id has the form its type's keys have (a UUID, or a name
+    without NUL): what does not is looked up nowhere, and answered like a missing node."""
+    if value.type_name in NAME_KEYED_TYPES:
+        return node_key(value, value.type_name) is not None
+    return node_uuid(value, value.type_name) is not None
+
+
+class NodeIdsParsed(FieldExtension):
+    """For ``node(id:)`` and ``nodes(ids:)``: an id whose key cannot name a node answers
+    ``null`` without a lookup, exactly like an id of a node that does not exist."""
+
+    def resolve(self, next_, source, info, **kwargs):
+        if "id" in kwargs:
+            return next_(source, info, **kwargs) if node_id_names_something(kwargs["id"]) else None
+        ids = kwargs.pop("ids")
+        wanted = [global_id for global_id in ids if node_id_names_something(global_id)]
+        found = iter(next_(source, info, ids=wanted, **kwargs) if wanted else [])
+        return [next(found) if node_id_names_something(global_id) else None for global_id in ids]

@@ -28,6 +28,7 @@ from schema.directory.mutations import Mutation as ContactsMutation
 from schema.directory.queries import Query as ContactsQuery
 from schema.errors import ErrorPolicy, is_expected
 from schema.execution import RosterExecutor
+from schema.ids import NodeIdsParsed
 from schema.inputs import NullCharactersInLiterals, NullCharactersInVariables
 from schema.limits import OneSensitiveFieldPerDocument
 from schema.oidc.mutations import Mutation as OidcMutation
@@ -43,8 +44,8 @@ logger = logging.getLogger("roster.graphql")
 
 @strawberry.type
 class NodeQuery:
-    node: relay.Node | None = strawberry_django.node()
-    nodes: list[relay.Node | None] = strawberry_django.node()
+    node: relay.Node | None = strawberry_django.node(extensions=[NodeIdsParsed()])
+    nodes: list[relay.Node | None] = strawberry_django.node(extensions=[NodeIdsParsed()])
 
 
 Query = merge_types(
