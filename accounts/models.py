@@ -12,6 +12,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractUser, Group
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.contrib.sessions.base_session import AbstractBaseSession
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -19,11 +20,13 @@ from django.utils import timezone
 from accounts import names
 
 NAME_MAX_LENGTH = 50
+# Text a person types: PostgreSQL cannot store a NUL character, so the field refuses it.
+NO_NUL = [ProhibitNullCharactersValidator()]
 
 
 class Organization(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, validators=NO_NUL)
     plan = models.CharField(max_length=50, default="free")
     # An organization that claims a mail domain receives OIDC users of that domain.
     domain = models.CharField(max_length=253, blank=True, default="")
@@ -50,6 +53,13 @@ class Organization(models.Model):
     @property
     def seats(self) -> int | None:
         return self.plan_settings["seats"]
+
+
+def email_normalize(email: str | None) -> str:
+    """The one form in which an email address is stored and compared: trimmed, lower-case;
+    "" for what no account can have (a NUL character, which PostgreSQL cannot even compare)."""
+    email = (email or "").strip().lower()
+    return "" if "\x00" in email else email
 
 
 class UserManager(DjangoUserManager):
@@ -84,7 +94,7 @@ class UserManager(DjangoUserManager):
     def _user_create(self, email, password, username, first_name, last_name, extra_fields):
         user = self.model(
             username=self.model.normalize_username(username or uuid.uuid4().hex),
-            email=self.normalize_email(email).lower(),
+            email=email_normalize(email),
             **extra_fields,
         )
         user.password = make_password(password)  # None: an unusable password
@@ -132,15 +142,19 @@ class User(AbstractUser):
         return self.email
 
     def save(self, *args, **kwargs):
-        self.email = (self.email or "").strip().lower()
+        self.email = email_normalize(self.email)
         super().save(*args, **kwargs)
 
 
 class ProfileData(models.Model):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="profile")
-    first_name = models.CharField(max_length=NAME_MAX_LENGTH, blank=True, default="")
-    last_name = models.CharField(max_length=NAME_MAX_LENGTH, blank=True, default="")
-    description = models.CharField(max_length=140, blank=True, default="")
+    first_name = models.CharField(
+        max_length=NAME_MAX_LENGTH, blank=True, default="", validators=NO_NUL
+    )
+    last_name = models.CharField(
+        max_length=NAME_MAX_LENGTH, blank=True, default="", validators=NO_NUL
+    )
+    description = models.CharField(max_length=140, blank=True, default="", validators=NO_NUL)
 
     class Meta:
         verbose_name_plural = "profile data"

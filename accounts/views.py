@@ -45,12 +45,13 @@ def admin_login(request, *args, **kwargs):
     from django.contrib import admin
     from django.http import HttpResponse
 
+    from accounts.models import email_normalize
     from accounts.ratelimit import client_address, rate_limit_hit, rate_limit_undo
     from backend.errors import RateLimited
 
     if request.method != "POST":
         return admin.site.login(request, *args, **kwargs)
-    email = (request.POST.get("username") or "").strip().lower()
+    email = email_normalize(request.POST.get("username"))
     limits = (("login-email", email), ("login-address", client_address(request)))
     try:
         for scope, identity in limits:

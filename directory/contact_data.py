@@ -19,6 +19,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError as SchemaError
 
 from backend.errors import ErrorMessage, Invalid
+from backend.validation import null_characters_refuse
 from directory.search import phone_digits
 
 SCHEMA_PATH = Path(__file__).with_name("contact_data.schema.json")
@@ -92,6 +93,10 @@ def contact_data_validate(data: Any) -> dict[str, Any]:
     """
     if data is None:
         data = {}
+    try:
+        null_characters_refuse(data)  # PostgreSQL's jsonb cannot hold one, in a key or a value
+    except ValidationError as error:
+        raise Invalid.from_validation_error(error, field="data") from error
     if len(json.dumps(data, ensure_ascii=False).encode()) > DATA_MAX_BYTES:
         raise Invalid(f"data: larger than {DATA_MAX_BYTES // 1024} KB.", field="data")
     errors = sorted(

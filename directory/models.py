@@ -5,12 +5,16 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
 from django.db import models
 from django.db.models import F, Q
 
 from directory.search import contact_search_values, search_normalize
 
 SEARCH_FIELDS = ("search_full_name", "search_short_name", "search_values")
+# Text a person types: PostgreSQL cannot store a NUL character, so the field refuses it.
+NO_NUL = [ProhibitNullCharactersValidator()]
+NOTES_MAX_LENGTH = 5000
 
 
 class Contact(models.Model):
@@ -35,9 +39,14 @@ class Contact(models.Model):
     override = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="overrides"
     )
-    full_name = models.CharField(max_length=150, blank=True, default="")
-    short_name = models.CharField(max_length=50, blank=True, default="")
-    notes = models.TextField(blank=True, default="")
+    full_name = models.CharField(max_length=150, blank=True, default="", validators=NO_NUL)
+    short_name = models.CharField(max_length=50, blank=True, default="", validators=NO_NUL)
+    notes = models.TextField(
+        blank=True,
+        default="",
+        # A TextField checks no length by itself (max_length only sizes form widgets).
+        validators=[*NO_NUL, MaxLengthValidator(NOTES_MAX_LENGTH)],
+    )
     data = models.JSONField(default=dict, blank=True)
     # Normalized copies for the case- and accent-insensitive search (directory/search.py),
     # derived on save; PostgreSQL serves them with a trigram index (migration 0002).
@@ -101,7 +110,7 @@ class Team(models.Model):
     organization = models.ForeignKey(
         "accounts.Organization", on_delete=models.CASCADE, related_name="teams"
     )
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, validators=NO_NUL)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -28,6 +28,8 @@ from schema.accounts.queries import Query as AccountsQuery
 from schema.directory.mutations import Mutation as ContactsMutation
 from schema.directory.queries import Query as ContactsQuery
 from schema.errors import ErrorPolicy, is_expected
+from schema.ids import NodeIdsParsed
+from schema.inputs import NullCharactersInLiterals, NullCharactersInVariables
 from schema.limits import DirectivesLimiter, OneSensitiveFieldPerDocument
 from schema.oidc.mutations import Mutation as OidcMutation
 from schema.organizations.mutations import Mutation as OrganizationsMutation
@@ -41,8 +43,8 @@ logger = logging.getLogger("roster.graphql")
 
 @strawberry.type
 class NodeQuery:
-    node: relay.Node | None = strawberry_django.node()
-    nodes: list[relay.Node | None] = strawberry_django.node()
+    node: relay.Node | None = strawberry_django.node(extensions=[NodeIdsParsed()])
+    nodes: list[relay.Node | None] = strawberry_django.node(extensions=[NodeIdsParsed()])
 
 
 Query = merge_types(
@@ -72,6 +74,7 @@ def document_rules(*, max_depth: int, max_aliases: int, introspection: bool) -> 
         *QueryDepthLimiter(max_depth=max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
         OneSensitiveFieldPerDocument,
+        NullCharactersInLiterals,
     ]
     if not introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
@@ -108,6 +111,7 @@ def _extensions():
         lambda: MaxTokensLimiter(max_token_count=settings.GRAPHQL_MAX_TOKENS),
         ErrorPolicy,
         DocumentRules,
+        NullCharactersInVariables,
         # Parsing and validating a document cost more than many resolvers: a client sends
         # the same few documents again and again (bounded LRU caches, shared per process).
         ParserCache,

@@ -17,7 +17,6 @@ from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.validators import ProhibitNullCharactersValidator, validate_email
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -30,6 +29,7 @@ from accounts.models import (
     ResetPasswordToken,
     User,
     VerificationToken,
+    email_normalize,
 )
 from accounts.ratelimit import client_address, rate_limit_hit, rate_limit_undo
 from accounts.services.invitations import invitation_join_new_user
@@ -46,50 +46,42 @@ from backend.errors import (
     TokenExpired,
     TokenInvalid,
 )
+from backend.validation import fields_validate
 
 logger = logging.getLogger(__name__)
 
 PASSWORD_BACKEND = "accounts.backends.EmailBackend"
-NAME_MAX_LENGTH = 50
-ORGANIZATION_NAME_MAX_LENGTH = 100
-EMAIL_MAX_LENGTH = 254
 LOOK_ALIKE_PK = -1
 
 
 # Input --------------------------------------------------------------------------------
 
 
-def email_normalize(email: str | None) -> str:
-    """The stored form of an email; "" for what no account can have (NUL characters,
-    which PostgreSQL cannot even compare)."""
-    email = (email or "").strip().lower()
-    return "" if "\x00" in email else email
-
-
-def _email_validate(email: str) -> None:
-    if len(email) > EMAIL_MAX_LENGTH:
-        raise Invalid("Enter a valid email address.", field="email")
-    try:
-        validate_email(email)
-    except ValidationError as error:
-        raise Invalid("Enter a valid email address.", field="email") from error
-
-
-def _text_validate(value: str, *, field: str, max_length: int, required: bool = False) -> str:
-    value = (value or "").strip()
-    try:
-        ProhibitNullCharactersValidator()(value)
-    except ValidationError as error:
-        raise Invalid.from_validation_error(error, field=field) from error
-    if required and not value:
-        raise Invalid("This field is required.", field=field, code="required")
-    if len(value) > max_length:
-        raise Invalid(
-            f"Ensure this value has at most {max_length} characters.",
-            field=field,
-            code="max_length",
+def _registration_validate(
+    *, email: str, first_name: str, last_name: str, organization_name: str | None
+) -> None:
+    """The models' own validators, every failing field reported (``None``: no organization
+    to create)."""
+    errors = []
+    checks = [
+        (User(email=email), ["email"], None),
+        (
+            ProfileData(first_name=first_name, last_name=last_name),
+            ["first_name", "last_name"],
+            None,
+        ),
+    ]
+    if organization_name is not None:
+        checks.append(
+            (Organization(name=organization_name), ["name"], {"name": "organizationName"})
         )
-    return value
+    for instance, fields, names in checks:
+        try:
+            fields_validate(instance, fields, names=names)
+        except Invalid as error:
+            errors.extend(error.messages)
+    if errors:
+        raise Invalid(errors[0].message, field=errors[0].field, code=errors[0].code, errors=errors)
 
 
 def _password_validate(password: str, *, user: User, field: str) -> None:
@@ -213,15 +205,16 @@ def user_register(
     """
     rate_limit_hit(scope="register-address", identity=client_address(request))
     email = email_normalize(email)
-    _email_validate(email)
-    first_name = _text_validate(first_name, field="firstName", max_length=NAME_MAX_LENGTH)
-    last_name = _text_validate(last_name, field="lastName", max_length=NAME_MAX_LENGTH)
+    first_name = (first_name or "").strip()
+    last_name = (last_name or "").strip()
     invitation_token = (invitation_token or "").strip() or None
-    organization_name = _text_validate(
-        organization_name or "",
-        field="organizationName",
-        max_length=ORGANIZATION_NAME_MAX_LENGTH,
-        required=invitation_token is None,
+    organization_name = (organization_name or "").strip()
+    _registration_validate(
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        # Joining by invitation creates no organization: a name is neither needed nor checked.
+        organization_name=organization_name if invitation_token is None else None,
     )
     candidate = User(email=email)
     candidate.profile = ProfileData(first_name=first_name, last_name=last_name)

@@ -15,26 +15,30 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import login as auth_login
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
 from accounts import oidc_client
-from accounts.models import Organization, ProfileData, User, UserExternalAuthentication
+from accounts.models import (
+    Organization,
+    ProfileData,
+    User,
+    UserExternalAuthentication,
+    email_normalize,
+)
 from accounts.names import user_display_name
 from accounts.ratelimit import client_address, rate_limit_check, rate_limit_hit
 from accounts.services.organizations import organization_create, organization_seats_check_invite
 from accounts.services.ownership import email_ownership_prove
 from accounts.signals import user_display_name_changed
-from backend.errors import AccountDisabled, InvalidCredentials
+from backend.errors import AccountDisabled, Invalid, InvalidCredentials
+from backend.validation import fields_validate
 
 logger = logging.getLogger(__name__)
 
 OIDC_BACKEND = "accounts.oidc.OIDCBackend"
 EXTERNAL_LOGIN_SCOPE = "external-login-address"
 NAME_MAX_LENGTH = ProfileData._meta.get_field("first_name").max_length
-EMAIL_MAX_LENGTH = User._meta.get_field("email").max_length
 
 
 @dataclass(frozen=True)
@@ -50,15 +54,13 @@ class ExternalProfile:
     @classmethod
     def from_claims(cls, claims: Mapping) -> ExternalProfile:
         sub = claims.get("sub")
-        if not isinstance(sub, str) or not sub or len(sub) > 255:
+        if not isinstance(sub, str) or not sub or len(sub) > 255 or "\x00" in sub:
             raise InvalidCredentials("The identity provider did not identify the user.")
         email = claims.get("email")
-        email = email.strip().lower() if isinstance(email, str) else ""
+        email = email_normalize(email) if isinstance(email, str) else ""
         try:
-            validate_email(email)
-            if len(email) > EMAIL_MAX_LENGTH:
-                raise ValidationError("too long")
-        except ValidationError:
+            fields_validate(User(email=email), ["email"])
+        except Invalid:
             email = ""  # treated as no email at all
         return cls(
             sub=sub,
@@ -75,7 +77,9 @@ def _claim_true(value) -> bool:
 
 
 def _name(value) -> str | None:
-    return value.strip()[:NAME_MAX_LENGTH] if isinstance(value, str) else None
+    if not isinstance(value, str) or "\x00" in value:
+        return None  # unusable: as if the provider did not say
+    return value.strip()[:NAME_MAX_LENGTH]
 
 
 def external_user_resolve(*, provider: str, claims: Mapping) -> User:

@@ -13,14 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import MaxLengthValidator, validate_email
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.emails import email_send, frontend_url
 from accounts.groups import manageable_groups
-from accounts.models import Invitation, Organization, User
+from accounts.models import Invitation, Organization, User, email_normalize
 from accounts.names import user_display_name
 from accounts.ratelimit import rate_limit_hit
 from accounts.selectors import invitation_by_token_hash, invitations_manageable_by
@@ -39,7 +37,6 @@ from accounts.services.organizations import (
 from accounts.tokens import Purpose, token_hash, token_new
 from backend.errors import (
     AlreadyMember,
-    Invalid,
     InvitationEmailMismatch,
     NotFound,
     PermissionDenied,
@@ -47,6 +44,7 @@ from backend.errors import (
     TokenInvalid,
     Unauthenticated,
 )
+from backend.validation import fields_validate
 
 TOKEN_SCOPE = "token-address"
 
@@ -56,12 +54,8 @@ def _hash(token: str) -> str:
 
 
 def _email_normalized(email: str) -> str:
-    email = (email or "").strip().lower()
-    try:
-        validate_email(email)
-        MaxLengthValidator(Invitation._meta.get_field("email").max_length)(email)
-    except ValidationError as error:
-        raise Invalid.from_validation_error(error, field="email") from error
+    email = email_normalize(email)
+    fields_validate(Invitation(email=email), ["email"])
     return email
 
 
@@ -125,11 +119,9 @@ def _invitation_email_limit(*, actor, email: str) -> None:
 
 
 def _invitation_of_actor(*, actor, invitation_id) -> Invitation:
-    try:
-        pk = uuid.UUID(str(invitation_id))
-    except ValueError as error:
-        raise NotFound() from error
-    invitation = invitations_manageable_by(user=actor).filter(pk=pk).first()
+    if invitation_id is None:
+        raise NotFound()
+    invitation = invitations_manageable_by(user=actor).filter(pk=invitation_id).first()
     if invitation is None:
         raise NotFound()
     return invitation
@@ -284,5 +276,5 @@ def _redeemable_check(invitation: Invitation | None, user: User) -> None:
         raise TokenInvalid()
     if invitation.is_expired:
         raise TokenExpired()
-    if invitation.email.lower() != (user.email or "").lower():
+    if email_normalize(invitation.email) != email_normalize(user.email):
         raise InvitationEmailMismatch()

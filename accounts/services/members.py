@@ -59,14 +59,12 @@ def permission_groups_for_grant(*, actor, names: Iterable[str]) -> list[Group]:
     return groups
 
 
-def member_of_actor(*, actor, user_guid: str, lock: bool = False) -> User:
-    """A member of the actor's organization by GUID; NOT_FOUND for anyone else, exactly
-    as for an id that does not exist."""
-    try:
-        guid = uuid.UUID(str(user_guid))
-    except ValueError as error:
-        raise NotFound() from error
-    members = members_visible_to(user=actor).filter(guid=guid)
+def member_of_actor(*, actor, user_guid: uuid.UUID | None, lock: bool = False) -> User:
+    """A member of the actor's organization by GUID; NOT_FOUND for anyone else (or no GUID,
+    what a malformed id names), exactly as for an id that does not exist."""
+    if user_guid is None:
+        raise NotFound()
+    members = members_visible_to(user=actor).filter(guid=user_guid)
     if lock:
         members = members.select_for_update()
     member = members.first()

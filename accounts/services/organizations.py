@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
 
@@ -18,6 +17,7 @@ from accounts.selectors import invitations_pending
 from accounts.services.groups import permission_groups_setup
 from accounts.signals import organization_wiping_out
 from backend.errors import Invalid, PermissionDenied, SeatLimitReached, Unauthenticated
+from backend.validation import fields_validate
 
 
 @transaction.atomic
@@ -127,12 +127,7 @@ def organization_update(*, actor, name: str) -> Organization:
     if not user_can_update_organization(user=actor, organization=organization):
         raise PermissionDenied()
     organization.name = (name or "").strip()
-    if not organization.name:
-        raise Invalid("The name may not be blank.", field="name", code="blank")
-    try:
-        organization.full_clean(validate_unique=False, validate_constraints=False)
-    except ValidationError as error:
-        raise Invalid.from_validation_error(error) from error
+    fields_validate(organization, ["name"])
     organization.save(update_fields=["name"])
     actor.organization = organization
     return organization

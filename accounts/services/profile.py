@@ -16,11 +16,9 @@ from accounts.models import Avatar, ProfileData, User
 from accounts.ratelimit import rate_limit_hit
 from accounts.signals import user_display_name_changed
 from backend.errors import ErrorMessage, Invalid, Unauthenticated
+from backend.validation import fields_validate
 
 logger = logging.getLogger(__name__)
-
-NAME_MAX_LENGTH = ProfileData._meta.get_field("first_name").max_length
-DESCRIPTION_MAX_LENGTH = ProfileData._meta.get_field("description").max_length
 
 
 def _require_actor(actor) -> User:
@@ -43,20 +41,6 @@ def language_is_valid(code: str) -> bool:
     return code in dict(settings.LANGUAGES)
 
 
-def _text_errors(field: str, value: str, max_length: int) -> list[ErrorMessage]:
-    if "\x00" in value:
-        return [ErrorMessage("This text contains a null character.", "INVALID", field)]
-    if len(value) > max_length:
-        return [
-            ErrorMessage(
-                f"Ensure this value has at most {max_length} characters (it has {len(value)}).",
-                "INVALID",
-                field,
-            )
-        ]
-    return []
-
-
 def profile_update(
     *,
     actor: User,
@@ -75,14 +59,13 @@ def profile_update(
     last_name = last_name.strip() if last_name is not None else None
     description = description.strip() if description is not None else None
 
+    texts = {"first_name": first_name, "last_name": last_name, "description": description}
+    texts = {name: value for name, value in texts.items() if value is not None}
     errors: list[ErrorMessage] = []
-    for field, value, limit in (
-        ("firstName", first_name, NAME_MAX_LENGTH),
-        ("lastName", last_name, NAME_MAX_LENGTH),
-        ("description", description, DESCRIPTION_MAX_LENGTH),
-    ):
-        if value is not None:
-            errors.extend(_text_errors(field, value, limit))
+    try:
+        fields_validate(ProfileData(**texts), texts)
+    except Invalid as error:
+        errors.extend(error.messages)
     if language is not None and not language_is_valid(language):
         choices = ", ".join(code for code, _ in settings.LANGUAGES)
         errors.append(ErrorMessage(f"Choose one of: {choices}.", "INVALID", "language"))

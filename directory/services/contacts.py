@@ -15,15 +15,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.names import user_display_name
-from backend.errors import Invalid, NotFound, PermissionDenied, Unauthenticated
+from backend.errors import NotFound, PermissionDenied, Unauthenticated
+from backend.validation import fields_validate, required
 from directory.contact_data import contact_data_validate
 from directory.models import Contact
 from directory.search import search_normalize
 from directory.selectors import contacts_visible_to
 
-FULL_NAME_MAX = 150
-SHORT_NAME_MAX = 50
-NOTES_MAX = 5000
+FULL_NAME_MAX = Contact._meta.get_field("full_name").max_length
 
 
 # Rules -------------------------------------------------------------------------------------
@@ -215,15 +214,6 @@ def _visible(*, actor, contact_id: uuid.UUID, for_update: bool = False) -> Conta
     return contact
 
 
-def _text(value: str | None, *, field: str, max_length: int) -> str | None:
-    if value is None:
-        return None
-    value = value.strip()
-    if len(value) > max_length:
-        raise Invalid(f"Use at most {max_length} characters.", field=field, code="INVALID")
-    return value
-
-
 def _clean(
     *,
     full_name: str | None,
@@ -232,14 +222,14 @@ def _clean(
     data: Any,
     name_required: bool,
 ) -> dict[str, Any]:
-    """The fields to store (only those given), validated."""
+    """The fields to store (only those given), stripped and checked by the model's validators."""
+    given = {"full_name": full_name, "short_name": short_name, "notes": notes}
     fields: dict[str, Any] = {
-        "full_name": _text(full_name, field="fullName", max_length=FULL_NAME_MAX),
-        "short_name": _text(short_name, field="shortName", max_length=SHORT_NAME_MAX),
-        "notes": _text(notes, field="notes", max_length=NOTES_MAX),
+        name: value.strip() for name, value in given.items() if value is not None
     }
-    if name_required and fields["full_name"] == "":
-        raise Invalid("A contact needs a name.", field="fullName", code="INVALID")
+    fields_validate(Contact(**fields), fields)
+    if name_required and "full_name" in fields:
+        required(fields["full_name"], field="full_name")
     if data is not None:
         fields["data"] = contact_data_validate(data)
-    return {name: value for name, value in fields.items() if value is not None}
+    return fields

@@ -8,11 +8,8 @@ The guardian object permissions of a member change in the same transaction as it
 
 from __future__ import annotations
 
-import uuid
-
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Case, IntegerField, Value, When
 from guardian.models import GroupObjectPermission, UserObjectPermission
@@ -20,17 +17,15 @@ from guardian.models import GroupObjectPermission, UserObjectPermission
 from accounts.selectors import users_visible_to
 from backend.errors import (
     AlreadyMember,
-    Invalid,
     LastOwner,
     NotFound,
     PermissionDenied,
     Unauthenticated,
 )
+from backend.validation import fields_validate
 from directory import roles
 from directory.models import Team, TeamMembership, TeamRole
 from directory.team_selectors import team_has_other_owner, team_permissions_of
-
-NAME_MAX_LENGTH = Team._meta.get_field("name").max_length
 
 
 def _require_actor(actor) -> None:
@@ -38,29 +33,10 @@ def _require_actor(actor) -> None:
         raise Unauthenticated()
 
 
-def _as_uuid(value) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except (TypeError, ValueError, AttributeError):
-        return None
-
-
-def _clean_name(name: str | None) -> str:
-    name = (name or "").strip()
-    if not name:
-        raise Invalid.from_validation_error(
-            ValidationError("Enter a name.", code="required"), field="name"
-        )
-    if len(name) > NAME_MAX_LENGTH:
-        raise Invalid.from_validation_error(
-            ValidationError(
-                "Ensure the name has at most %(limit)d characters.",
-                code="max_length",
-                params={"limit": NAME_MAX_LENGTH},
-            ),
-            field="name",
-        )
-    return name
+def _name_set(team: Team, name: str | None) -> None:
+    """Give ``team`` its stripped name, checked by the model's validators."""
+    team.name = (name or "").strip()
+    fields_validate(team, ["name"])
 
 
 def _team_content_type() -> ContentType:
@@ -97,12 +73,11 @@ def _locked_team(*, actor, team_id) -> tuple[Team, frozenset[str]]:
     Call inside ``transaction.atomic()``.
     """
     _require_actor(actor)
-    pk = _as_uuid(team_id)
     team = None
-    if pk is not None and actor.organization_id:
+    if team_id is not None and actor.organization_id:
         team = (
             Team.objects.select_for_update()
-            .filter(pk=pk, organization_id=actor.organization_id)
+            .filter(pk=team_id, organization_id=actor.organization_id)
             .first()
         )
     if team is None or not TeamMembership.objects.filter(team=team, user_id=actor.pk).exists():
@@ -111,12 +86,11 @@ def _locked_team(*, actor, team_id) -> tuple[Team, frozenset[str]]:
 
 
 def _target_membership(*, team: Team, user_guid) -> TeamMembership:
-    guid = _as_uuid(user_guid)
     membership = None
-    if guid is not None:
+    if user_guid is not None:
         membership = (
             TeamMembership.objects.select_for_update(of=("self",))
-            .filter(team=team, user__guid=guid, user__organization_id=team.organization_id)
+            .filter(team=team, user__guid=user_guid, user__organization_id=team.organization_id)
             .first()
         )
     if membership is None:
@@ -129,11 +103,10 @@ def team_create(*, actor, name: str) -> Team:
     _require_actor(actor)
     if not actor.organization_id:
         raise PermissionDenied("Join an organization before creating teams.")
-    name = _clean_name(name)
+    team = Team(organization_id=actor.organization_id, created_by=actor)
+    _name_set(team, name)
     with transaction.atomic():
-        team = Team.objects.create(
-            organization_id=actor.organization_id, name=name, created_by=actor
-        )
+        team.save(force_insert=True)
         TeamMembership.objects.create(team=team, user=actor, role=TeamRole.OWNER)
         _permissions_sync(team=team, user_id=actor.pk, role=TeamRole.OWNER)
     return team
@@ -144,7 +117,7 @@ def team_update(*, actor, team_id, name: str) -> Team:
         team, perms = _locked_team(actor=actor, team_id=team_id)
         if not roles.can_update(perms):
             raise PermissionDenied()
-        team.name = _clean_name(name)
+        _name_set(team, name)
         team.save(update_fields=["name"])
     return team
 
@@ -183,12 +156,11 @@ def team_member_add(*, actor, team_id, user_guid, role: TeamRole | str) -> TeamM
     role = TeamRole(role)
     with transaction.atomic():
         team, perms = _locked_team(actor=actor, team_id=team_id)
-        guid = _as_uuid(user_guid)
         user = None
-        if guid is not None:
+        if user_guid is not None:
             user = (
                 users_visible_to(user=actor)
-                .filter(guid=guid, organization_id=team.organization_id)
+                .filter(guid=user_guid, organization_id=team.organization_id)
                 .first()
             )
         if user is None:

@@ -5,11 +5,9 @@ from __future__ import annotations
 import uuid
 
 import strawberry
-from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from backend.errors import NotFound
 from directory.models import Contact
 from directory.services.contacts import (
     contact_create,
@@ -17,25 +15,23 @@ from directory.services.contacts import (
     contact_override,
     contact_update,
 )
-from schema.directory.queries import contact_uuid
-from schema.directory.types import ContactType
+from schema.directory.types import CONTACT_ID_TYPES, ContactType
+from schema.ids import node_uuid
 from schema.mutations import input_mutation
 from schema.permissions import viewer
 
 
 @strawberry.type(name="DeletedContact")
 class DeletedContactType:
-    deleted_id: relay.GlobalID = strawberry.field(description="The id given to deleteContact.")
+    deleted_id: strawberry.ID = strawberry.field(description="The id given to deleteContact.")
     contact: ContactType | None = strawberry.field(
         description="For a deleted override: its base, as the viewer now sees it."
     )
 
 
-def _contact_id(global_id: relay.GlobalID) -> uuid.UUID:
-    contact_id = contact_uuid(global_id)
-    if contact_id is None:
-        raise NotFound("Contact not found.")
-    return contact_id
+def _contact_id(global_id: strawberry.ID) -> uuid.UUID | None:
+    """The contact a ``Contact`` or ``RawContact`` id names; ``None`` (NOT_FOUND) otherwise."""
+    return node_uuid(global_id, *CONTACT_ID_TYPES)
 
 
 def _shown(contact: Contact) -> Contact:
@@ -68,7 +64,7 @@ class Mutation:
     def override_contact(
         self,
         info: Info,
-        base_id: relay.GlobalID,
+        base_id: strawberry.ID,
         full_name: str | None = None,
         short_name: str | None = None,
         notes: str | None = None,
@@ -94,7 +90,7 @@ class Mutation:
     def update_contact(
         self,
         info: Info,
-        id: relay.GlobalID,
+        id: strawberry.ID,
         full_name: str | None = None,
         short_name: str | None = None,
         notes: str | None = None,
@@ -117,6 +113,6 @@ class Mutation:
             "A profile contact is never deleted on its own."
         )
     )
-    def delete_contact(self, info: Info, id: relay.GlobalID) -> DeletedContactType:
+    def delete_contact(self, info: Info, id: strawberry.ID) -> DeletedContactType:
         base = contact_delete(actor=viewer(info), contact_id=_contact_id(id))
         return DeletedContactType(deleted_id=id, contact=base)

@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 
 import strawberry
 import strawberry_django
-from strawberry import relay
 from strawberry.types import Info
 from strawberry_django.relay import DjangoListConnection
 
 from directory.selectors import contact_named_by, contacts_merged_for
 from schema.directory.types import CONTACT_ID_TYPES, ContactType
+from schema.ids import node_uuid
 from schema.pagination import connection
 from schema.permissions import require_viewer
 
 SEARCH_MAX_CHARS = 100
-
-
-def contact_uuid(global_id: relay.GlobalID) -> uuid.UUID | None:
-    """The contact a ``Contact`` or ``RawContact`` id names; ``None`` for anything else."""
-    if global_id.type_name not in CONTACT_ID_TYPES:
-        return None
-    try:
-        return uuid.UUID(global_id.node_id)
-    except ValueError:
-        return None
 
 
 @strawberry.type
@@ -50,11 +39,11 @@ class Query:
             "override (a RawContact) answers the contact it overrides."
         )
     )
-    def contact(self, info: Info, id: relay.GlobalID) -> ContactType | None:
-        # A queryset: strawberry-django scopes it (ContactType.get_queryset), optimizes it
-        # for the selection and answers its first row.
+    def contact(self, info: Info, id: strawberry.ID) -> ContactType | None:
         user = require_viewer(info)
-        contact_id = contact_uuid(id)
+        contact_id = node_uuid(id, *CONTACT_ID_TYPES)
         if contact_id is None:
             return None
+        # A queryset: strawberry-django scopes it (ContactType.get_queryset), optimizes it
+        # for the selection and answers its first row.
         return contact_named_by(user=user, contact_id=contact_id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry import relay
 from strawberry.types import Info
 
 from accounts.ratelimit import client_address
@@ -15,8 +14,9 @@ from accounts.services.invitations import (
 )
 from accounts.services.members import member_remove, member_set_permission_groups
 from accounts.services.organizations import organization_update, organization_wipe_out
-from backend.errors import Invalid, NotFound
+from backend.errors import Invalid
 from schema.accounts.types import UserType
+from schema.ids import node_key, node_uuid
 from schema.mutations import input_mutation
 from schema.organizations.types import (
     InvitationType,
@@ -28,27 +28,10 @@ from schema.organizations.types import (
 from schema.permissions import require_viewer
 
 
-def _parse(value: str, type_name: str) -> str | None:
-    try:
-        global_id = relay.GlobalID.from_id(value)
-    except relay.GlobalIDValueError:
-        return None
-    return global_id.node_id if global_id.type_name == type_name else None
-
-
-def node_id(value: strawberry.ID, type_name: str) -> str:
-    """The node id inside a global id of ``type_name``. A malformed id, or an id of another
-    type, is answered exactly like a missing object."""
-    parsed = _parse(value, type_name)
-    if parsed is None:
-        raise NotFound()
-    return parsed
-
-
 def permission_group_names(ids: list[strawberry.ID] | None) -> list[str]:
     names = []
     for value in ids or []:
-        parsed = _parse(value, "PermissionGroup")
+        parsed = node_key(value, "PermissionGroup")
         if parsed is None:
             raise Invalid("Not a permission group id.", field="permissionGroupIds")
         names.append(parsed)
@@ -73,13 +56,13 @@ class Mutation:
     @input_mutation(description="Send an invitation again with a new token and expiry.")
     def resend_invitation(self, info: Info, id: strawberry.ID) -> InvitationType:
         return invitation_resend(
-            actor=require_viewer(info), invitation_id=node_id(id, "Invitation")
+            actor=require_viewer(info), invitation_id=node_uuid(id, "Invitation")
         )
 
     @input_mutation(description="Withdraw a pending invitation; its link stops working.")
     def revoke_invitation(self, info: Info, id: strawberry.ID) -> RevokedInvitationType:
         result = invitation_revoke(
-            actor=require_viewer(info), invitation_id=node_id(id, "Invitation")
+            actor=require_viewer(info), invitation_id=node_uuid(id, "Invitation")
         )
         return RevokedInvitationType.from_result(result)
 
@@ -99,13 +82,13 @@ class Mutation:
     ) -> UserType:
         return member_set_permission_groups(
             actor=require_viewer(info),
-            user_guid=node_id(user_id, "User"),
+            user_guid=node_uuid(user_id, "User"),
             permission_group_names=permission_group_names(permission_group_ids),
         )
 
     @input_mutation(description="Take a member out of the organization.")
     def remove_member(self, info: Info, user_id: strawberry.ID) -> RemovedMemberType:
-        result = member_remove(actor=require_viewer(info), user_guid=node_id(user_id, "User"))
+        result = member_remove(actor=require_viewer(info), user_guid=node_uuid(user_id, "User"))
         return RemovedMemberType.from_result(result)
 
     @input_mutation(description="Rename the viewer's organization.")

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry import relay
 from strawberry.types import Info
 
 from directory.services import teams as services
+from schema.ids import node_uuid
 from schema.mutations import input_mutation
 from schema.permissions import require_viewer
 from schema.teams.types import TeamMemberType, TeamRole, TeamType
-
-
-def _node_id(global_id: relay.GlobalID, type_name: str) -> str | None:
-    """The node id of a global id of ``type_name``; ``None`` (answered NOT_FOUND) otherwise."""
-    return global_id.node_id if global_id.type_name == type_name else None
 
 
 @strawberry.type
@@ -24,14 +19,14 @@ class Mutation:
         return services.team_create(actor=require_viewer(info), name=name)
 
     @input_mutation(description="Rename a team (administrators and owners).")
-    def update_team(self, info: Info, id: relay.GlobalID, name: str) -> TeamType:
+    def update_team(self, info: Info, id: strawberry.ID, name: str) -> TeamType:
         return services.team_update(
-            actor=require_viewer(info), team_id=_node_id(id, "Team"), name=name
+            actor=require_viewer(info), team_id=node_uuid(id, "Team"), name=name
         )
 
     @input_mutation(description="Delete a team with its memberships (owners).")
-    def delete_team(self, info: Info, id: relay.GlobalID) -> TeamType:
-        return services.team_delete(actor=require_viewer(info), team_id=_node_id(id, "Team"))
+    def delete_team(self, info: Info, id: strawberry.ID) -> TeamType:
+        return services.team_delete(actor=require_viewer(info), team_id=node_uuid(id, "Team"))
 
     @input_mutation(
         description="Add a member of the team's organization with a role (administrators "
@@ -40,34 +35,34 @@ class Mutation:
     def add_team_member(
         self,
         info: Info,
-        team_id: relay.GlobalID,
-        user_id: relay.GlobalID,
+        team_id: strawberry.ID,
+        user_id: strawberry.ID,
         role: TeamRole = TeamRole.MEMBER,
     ) -> TeamMemberType:
         return services.team_member_add(
             actor=require_viewer(info),
-            team_id=_node_id(team_id, "Team"),
-            user_guid=_node_id(user_id, "User"),
+            team_id=node_uuid(team_id, "Team"),
+            user_guid=node_uuid(user_id, "User"),
             role=role,
         )
 
     @input_mutation(description="Change a member's role (see TeamMember.abilities.setRoleTo).")
     def set_team_role(
-        self, info: Info, team_id: relay.GlobalID, user_id: relay.GlobalID, role: TeamRole
+        self, info: Info, team_id: strawberry.ID, user_id: strawberry.ID, role: TeamRole
     ) -> TeamMemberType:
         return services.team_role_set(
             actor=require_viewer(info),
-            team_id=_node_id(team_id, "Team"),
-            user_guid=_node_id(user_id, "User"),
+            team_id=node_uuid(team_id, "Team"),
+            user_guid=node_uuid(user_id, "User"),
             role=role,
         )
 
     @input_mutation(description="Remove a member; removing oneself is leaving the team.")
     def remove_team_member(
-        self, info: Info, team_id: relay.GlobalID, user_id: relay.GlobalID
+        self, info: Info, team_id: strawberry.ID, user_id: strawberry.ID
     ) -> TeamType:
         return services.team_member_remove(
             actor=require_viewer(info),
-            team_id=_node_id(team_id, "Team"),
-            user_guid=_node_id(user_id, "User"),
+            team_id=node_uuid(team_id, "Team"),
+            user_guid=node_uuid(user_id, "User"),
         )

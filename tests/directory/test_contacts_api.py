@@ -196,18 +196,23 @@ def test_create_a_personal_contact(make_client, user, colleague):
 
 
 @pytest.mark.parametrize(
-    ("fields", "field"),
+    ("fields", "field", "code"),
     [
-        ({"fullName": "  "}, "fullName"),
-        ({"fullName": "x" * 151}, "fullName"),
-        ({"fullName": "X", "shortName": "x" * 51}, "shortName"),
-        ({"fullName": "X", "notes": "x" * 5001}, "notes"),
-        ({"fullName": "X", "data": {"emails": [{"type": "Work", "value": "nope"}]}}, "data"),
+        ({"fullName": "  "}, "fullName", "blank"),
+        ({"fullName": "x" * 151}, "fullName", "max_length"),
+        ({"fullName": "X", "shortName": "x" * 51}, "shortName", "max_length"),
+        ({"fullName": "X", "notes": "x" * 5001}, "notes", "max_length"),
+        (
+            {"fullName": "X", "data": {"emails": [{"type": "Work", "value": "nope"}]}},
+            "data",
+            "INVALID",
+        ),
     ],
 )
-def test_create_refuses_bad_input(make_client, user, fields, field):
+def test_create_refuses_bad_input(make_client, user, fields, field, code):
+    """The model fields' own validators answer, with Django's codes (backend/validation.py)."""
     payload = create(make_client(user), **fields)
-    assert [(m["code"], m["field"]) for m in payload["messages"]] == [("INVALID", field)]
+    assert [(m["code"], m["field"]) for m in payload["messages"]] == [(code, field)]
     assert not Contact.objects.filter(owner=user, user__isnull=True).exists()
 
 
@@ -237,7 +242,7 @@ def test_update_a_personal_contact(make_client, user, personal):
     updated = update(make_client(user), contact_id(personal), data={})
     assert updated["data"] == {}
     refused = update(make_client(user), contact_id(personal), fullName="")
-    assert [(m["code"], m["field"]) for m in refused["messages"]] == [("INVALID", "fullName")]
+    assert [(m["code"], m["field"]) for m in refused["messages"]] == [("blank", "fullName")]
 
 
 def test_only_the_owner_updates_or_deletes_a_personal_contact(

@@ -68,7 +68,7 @@ def test_create_team_makes_the_creator_its_owner(make_client, user):
 
 
 @pytest.mark.parametrize(
-    ("name", "code"), [("", "required"), ("   ", "required"), ("x" * 101, "max_length")]
+    ("name", "code"), [("", "blank"), ("   ", "blank"), ("x" * 101, "max_length")]
 )
 def test_create_team_refuses_a_bad_name(make_client, user, name, code):
     payload = make_client(user).mutate("createTeam", {"name": name}, TEAM)
@@ -422,7 +422,7 @@ def test_update_team_renames_it(make_client, user):
     assert payload["name"] == "Infra"
     assert payload["role"] == "ADMINISTRATOR"
     bad = make_client(admin).mutate("updateTeam", {"id": team_id(team), "name": ""}, TEAM)
-    assert codes(bad) == ["required"]
+    assert codes(bad) == ["blank"]
     assert Team.objects.get(pk=team.pk).name == "Infra"
 
 

@@ -127,7 +127,7 @@ def test_plain_member_and_anonymous_may_not_invite(invite, user, gql):
     ("email", "code"),
     [
         ("not an email", "invalid"),
-        ("", "invalid"),
+        ("", "blank"),
         ("a" * 64 + "@" + ("b" * 62 + ".") * 3 + "com", "max_length"),
     ],
 )
