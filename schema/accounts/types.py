@@ -79,11 +79,19 @@ class UserType(Scoped, relay.Node):
         Annotated[OrganizationType, strawberry.lazy("schema.organizations.types")] | None
     ) = strawberry_django.field(extensions=[MembersOnlyOrganization()])
 
-    first_name: str = strawberry_django.field(field_name="profile__first_name")
+    # Resolvers reading the joined profile row: a ``field_name="profile__…"`` field would
+    # take strawberry-django's generic relation path (``django_getattr``) on every row.
+    @strawberry_django.field(select_related=["profile"], only=["profile__first_name"])
+    def first_name(self) -> str:
+        return _profile_value(self, "first_name")
 
-    last_name: str = strawberry_django.field(field_name="profile__last_name")
+    @strawberry_django.field(select_related=["profile"], only=["profile__last_name"])
+    def last_name(self) -> str:
+        return _profile_value(self, "last_name")
 
-    description: str = strawberry_django.field(field_name="profile__description")
+    @strawberry_django.field(select_related=["profile"], only=["profile__description"])
+    def description(self) -> str:
+        return _profile_value(self, "description")
 
     @strawberry_django.field(
         select_related=["avatar"],
@@ -109,6 +117,12 @@ class UserType(Scoped, relay.Node):
     )
     def invitations(self, info: Info) -> Iterable[models.Invitation]:
         return invitations_addressed_to_user_visible_to(user=self, viewer=viewer(info))
+
+
+def _profile_value(user: models.User, name: str) -> str:
+    # A missing reverse one-to-one raises RelatedObjectDoesNotExist, an AttributeError.
+    profile = getattr(user, "profile", None)
+    return getattr(profile, name, "") if profile is not None else ""
 
 
 def _avatar_file_url(user: models.User, field: str, info: Info) -> str | None:
