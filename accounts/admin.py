@@ -5,6 +5,7 @@ from accounts.models import (
     Avatar,
     Invitation,
     Organization,
+    PendingRegistration,
     ProfileData,
     ResetPasswordToken,
     User,
@@ -74,6 +75,13 @@ class TokenAdmin(admin.ModelAdmin):
     search_fields = ("user__email",)
     list_select_related = ("user",)
     exclude = ("token_hash",)
+
+
+@admin.register(PendingRegistration)
+class PendingRegistrationAdmin(admin.ModelAdmin):
+    list_display = ("user", "organization_name", "created_at", "expires_at")
+    search_fields = ("user__email",)
+    list_select_related = ("user",)
 
 
 @admin.register(UserExternalAuthentication)

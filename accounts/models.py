@@ -167,6 +167,27 @@ class ProfileData(models.Model):
         return names.full_name(self.first_name, self.last_name)
 
 
+class PendingRegistration(models.Model):
+    """An account whose address is not proven yet. It has no organization and nothing
+    usable until the owner proves the address (``accounts.services.registration``); a new
+    registration of the address replaces it, and it is deleted once it expires."""
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, primary_key=True, related_name="pending_registration"
+    )
+    # The organization the registration asked for, created once the address is proven.
+    organization_name = models.CharField(max_length=100, validators=NO_NUL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"pending registration of {self.user_id}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+
 class Avatar(models.Model):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="avatar")
     image = models.ImageField(upload_to="avatar_images/")

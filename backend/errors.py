@@ -163,6 +163,14 @@ class ReauthenticationRequired(DomainError):
     default_message = "Confirm it is you (reauthenticate) before this change."
 
 
+class RegistrationCompletionRequired(DomainError):
+    code = "REGISTRATION_COMPLETION_REQUIRED"
+    default_message = (
+        "This link was opened where the registration did not start: choose a password "
+        "(and name the organization) to finish."
+    )
+
+
 class PreflightRequired(DomainError):
     code = "PREFLIGHT_REQUIRED"
     default_message = "A GET request must carry a header that needs a CORS preflight."

@@ -208,6 +208,11 @@ INVITERS_GROUP = "Inviters"
 VERIFICATION_TOKEN_LIFETIME = timedelta(seconds=env_int("VERIFICATION_TOKEN_LIFETIME", 24 * 3600))
 RESET_PASSWORD_TOKEN_LIFETIME = timedelta(seconds=env_int("RESET_PASSWORD_TOKEN_LIFETIME", 3600))
 INVITATION_LIFETIME = timedelta(seconds=env_int("INVITATION_LIFETIME", 7 * 24 * 3600))
+# An unverified registration holds its address this long, then it is deleted
+# (``manage.py prunependingregistrations``); a new registration replaces it sooner.
+PENDING_REGISTRATION_LIFETIME = timedelta(
+    seconds=env_int("PENDING_REGISTRATION_LIFETIME", 7 * 24 * 3600)
+)
 AVATAR_MAX_BYTES = env_int("AVATAR_MAX_BYTES", 5 * 1024 * 1024)
 AVATAR_MAX_PIXELS = env_int("AVATAR_MAX_PIXELS", 40_000_000)
 AVATAR_THUMBNAIL_SIZE = env_int("AVATAR_THUMBNAIL_SIZE", 128)

@@ -21,6 +21,7 @@ from django.http import HttpRequest
 from accounts import oidc_client
 from accounts.models import (
     Organization,
+    PendingRegistration,
     ProfileData,
     User,
     UserExternalAuthentication,
@@ -29,7 +30,8 @@ from accounts.models import (
 from accounts.names import user_display_name
 from accounts.ratelimit import client_address, rate_limit_check, rate_limit_hit
 from accounts.services.organizations import organization_create, organization_seats_check_invite
-from accounts.services.ownership import email_ownership_prove
+from accounts.services.ownership import email_ownership_prove, registration_complete
+from accounts.services.registration import pending_registration_start
 from accounts.signals import user_display_name_changed
 from backend.errors import AccountDisabled, Invalid, InvalidCredentials
 from backend.validation import fields_validate
@@ -89,13 +91,15 @@ def external_user_resolve(*, provider: str, claims: Mapping) -> User:
     - Otherwise found by email, only when the provider says the email is verified; the
       identity is then linked. An unverified email that belongs to an account is refused
       (INVALID_CREDENTIALS): no duplicate account, no link.
-    - Otherwise created, with profile data from the claims, an unusable password, and an
-      organization: the one claiming the email's domain (as a member; verified emails
-      only), else a new one that the user administers.
-    - Linking a verified email to an account whose email was never verified removes that
+    - Otherwise created, with profile data from the claims and an unusable password. A
+      verified email gets an organization: the one claiming the email's domain (as a
+      member), else a new one that the user administers. An unverified email makes a
+      pending registration (no organization until the address is proven).
+    - A verified email of a pending registration replaces that registration's account;
+      linked to any other account whose email was never verified, it removes that
       account's password and other identities (they never proved the address).
-    Known accounts take the names (and a verified email) from the claims. A disabled
-    account is refused (ACCOUNT_DISABLED).
+    Known accounts take the names (and a verified email, which completes a pending
+    registration) from the claims. A disabled account is refused (ACCOUNT_DISABLED).
     """
     profile = ExternalProfile.from_claims(claims)
     for attempt in range(2):
@@ -135,6 +139,11 @@ def _resolve(*, provider: str, profile: ExternalProfile) -> User:
                 "already uses it."
             )
         _require_active(existing)
+        if PendingRegistration.objects.filter(user=existing).exists():
+            # Proven by the provider before the registration was: the registration is
+            # replaced, and with it everything its author set.
+            existing.delete()
+            return _user_create(provider=provider, profile=profile)
         email_ownership_prove(user=existing, keeps_password=False)
         UserExternalAuthentication.objects.create(
             user=existing, provider=provider, external_id=profile.sub, auth_type="oidc"
@@ -163,8 +172,14 @@ def _user_create(*, provider: str, profile: ExternalProfile) -> User:
     UserExternalAuthentication.objects.create(
         user=user, provider=provider, external_id=profile.sub, auth_type="oidc"
     )
+    if not profile.email_verified:
+        # An address the provider does not vouch for is only pending, like a registration
+        # by email: no organization until its owner proves it (verifyEmail from this
+        # session, or a later sign-in with the address verified).
+        pending_registration_start(user=user, organization_name=user_display_name(user))
+        return user
     # Only a proven address joins the organization that claims its domain.
-    organization = _domain_organization(profile.email) if profile.email_verified else None
+    organization = _domain_organization(profile.email)
     if organization is not None:
         # A join without an invitation needs a seat that no pending invitation reserved:
         # the same rule as one more invitation.
@@ -214,6 +229,8 @@ def _user_update(user: User, profile: ExternalProfile) -> None:
     if user_fields:
         user.save(update_fields=user_fields)
     user.profile = profile_data
+    if "email_verified" in user_fields:
+        registration_complete(user=user)
     if names or "email" in user_fields:
         user_display_name_changed.send(sender=User, user=user)
 

@@ -34,6 +34,7 @@ from accounts.services.organizations import (
     organization_seats_check_join,
     user_can_invite,
 )
+from accounts.services.ownership import registration_complete
 from accounts.tokens import Purpose, token_hash, token_new
 from backend.errors import (
     AlreadyMember,
@@ -246,6 +247,7 @@ def _invitation_redeem(*, user: User, token: str) -> Organization:
     user.email_verified = True
     user.save(update_fields=["organization", "email_verified"])
     user.groups.add(*invitation.permission_groups.filter(pk__in=manageable_groups().values("pk")))
+    registration_complete(user=user)  # a pending registration ends: it joined instead
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
     if previous is not None:

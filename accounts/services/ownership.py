@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from accounts.models import User, UserExternalAuthentication
+from accounts.models import PendingRegistration, User, UserExternalAuthentication
+from accounts.services.organizations import organization_create
 
 logger = logging.getLogger(__name__)
 
@@ -25,3 +26,15 @@ def email_ownership_prove(*, user: User, keeps_password: bool) -> None:
         fields.append("password")
     user.email_verified = True
     user.save(update_fields=fields)
+
+
+def registration_complete(*, user: User) -> None:
+    """The address of a pending registration is proven by the one who started it (from the
+    same browser or signed-in session, through their provider, or by an invitation): the
+    account gets the organization the registration asked for, unless it joined one."""
+    pending = PendingRegistration.objects.filter(user=user).first()
+    if pending is None:
+        return
+    if user.organization_id is None:
+        organization_create(name=pending.organization_name, administrator=user)
+    pending.delete()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from accounts.services import auth
+from accounts.services import auth, registration
 from accounts.services.reauthentication import reauthenticate
 from schema.accounts.types import EmailRequestAccepted, LoggedOut, Reauthenticated, UserType
 from schema.mutations import input_mutation, mutation
@@ -21,8 +21,10 @@ class AuthMutation:
     @input_mutation(
         description=(
             "Create an account and email its verification link. Without an invitation "
-            "token a new organization is created with the new user as its administrator. "
-            "An email that already has an account answers like a success."
+            "token the account waits for its address to be proven (verifyEmail), then gets "
+            "a new organization that it administers; a still-unverified registration of "
+            "the same address is replaced. An email that already has an account answers "
+            "like a success."
         )
     )
     def register(
@@ -35,7 +37,7 @@ class AuthMutation:
         organization_name: str | None = None,
         invitation_token: str | None = None,
     ) -> UserType:
-        return auth.user_register(
+        return registration.user_register(
             request=_request(info),
             email=email,
             password=password,
@@ -45,13 +47,36 @@ class AuthMutation:
             invitation_token=invitation_token,
         )
 
-    @input_mutation(description="Confirm an email address with the token from the email.")
-    def verify_email(self, info: Info, token: str) -> UserType:
-        return auth.email_verify(request=_request(info), token=token)
+    @input_mutation(
+        description=(
+            "Confirm an email address with the token from the email. Opened in a browser "
+            "that did not register the account, it answers REGISTRATION_COMPLETION_REQUIRED "
+            "until newPassword (and, for a new registration, organizationName; names are "
+            "optional) are given: the clicker owns the address, so nothing the registrant "
+            "chose is kept."
+        )
+    )
+    def verify_email(
+        self,
+        info: Info,
+        token: str,
+        new_password: str | None = None,
+        organization_name: str | None = None,
+        first_name: str | None = None,
+        last_name: str | None = None,
+    ) -> UserType:
+        return registration.email_verify(
+            request=_request(info),
+            token=token,
+            new_password=new_password,
+            organization_name=organization_name,
+            first_name=first_name,
+            last_name=last_name,
+        )
 
     @input_mutation(description="Send a new verification email (same answer for any email).")
     def resend_verification_email(self, info: Info, email: str) -> EmailRequestAccepted:
-        auth.verification_email_resend(request=_request(info), email=email)
+        registration.verification_email_resend(request=_request(info), email=email)
         return EmailRequestAccepted()
 
     @input_mutation(description="Sign in with email and password; starts a session.")

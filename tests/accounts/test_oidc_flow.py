@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts import oidc_client
 from accounts.models import Invitation, Organization, User, UserExternalAuthentication
 from directory.models import Contact
+from tests.accounts.auth_helpers import mails_to, token_from
 from tests.conftest import GraphQLClient
 from tests.factories import PASSWORD, OrganizationFactory, UserFactory
 from tests.oidc_provider import browser_sign_in, provider_serving
@@ -180,11 +181,21 @@ def test_verified_owner_takes_over_an_account_never_verified(oidc_provider, make
     assert signed_in_email(squatter_session) is None
 
 
-def test_unverified_email_does_not_join_the_domain_organization(oidc_provider):
+def test_unverified_email_is_pending_and_does_not_join_the_domain_organization(
+    oidc_provider, django_capture_on_commit_callbacks
+):
     OrganizationFactory(name="Analytical Engines", domain="example.net")
     oidc_provider.user["email_verified"] = False
     client = GraphQLClient()
-    browser_sign_in(client.http)
+    with django_capture_on_commit_callbacks(execute=True):
+        browser_sign_in(client.http)
+    me = client.execute(ME).data["me"]
+    assert me["organization"] is None and me["permissionGroups"] == []
+
+    # Proven from the signed-in session, the registration completes.
+    token = token_from(mails_to("ada@example.net")[-1], "/verify-email")
+    verified = client.mutate("verifyEmail", {"token": token}, "... on User { emailVerified }")
+    assert verified == {"__typename": "User", "emailVerified": True}
     me = client.execute(ME).data["me"]
     assert me["organization"]["name"] == "Ada Lovelace"
     assert {"name": settings.ADMINISTRATORS_GROUP} in me["permissionGroups"]

@@ -8,7 +8,13 @@ import pytest
 from django.conf import settings
 from django.core import mail
 
-from accounts.models import Organization, ProfileData, User, VerificationToken
+from accounts.models import (
+    Organization,
+    PendingRegistration,
+    ProfileData,
+    User,
+    VerificationToken,
+)
 from tests.accounts.auth_helpers import (
     STRONG_PASSWORD,
     USER_FIELDS,
@@ -16,6 +22,7 @@ from tests.accounts.auth_helpers import (
     mails_to,
     register_input,
     session_cookie,
+    token_from,
 )
 from tests.conftest import operation_codes
 from tests.factories import UserFactory
@@ -33,7 +40,9 @@ def register(client, **overrides):
     return client.mutate("register", register_input(**overrides), USER_FIELDS)
 
 
-def test_register_creates_user_profile_and_organization(gql, django_capture_on_commit_callbacks):
+def test_register_creates_a_pending_account_that_gets_its_organization_once_verified(
+    gql, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         payload = register(gql)
 
@@ -45,13 +54,23 @@ def test_register_creates_user_profile_and_organization(gql, django_capture_on_c
     assert not user.email_verified
     profile = ProfileData.objects.get(user=user)
     assert (profile.first_name, profile.last_name) == ("Ada", "Lovelace")
+    # Nothing usable before the address is proven: no organization, no group, no session.
+    assert user.organization is None
+    assert not user.groups.exists()
+    assert not Organization.objects.exists()
+    assert PendingRegistration.objects.get(user=user).organization_name == "Analytical Engines"
+    assert session_cookie(gql) is not None  # anonymous: it only remembers the registration
+    assert gql.execute("{ me { id } }").data == {"me": None}
+
+    token = token_from(mails_to("new.person@example.com")[-1], "/verify-email")
+    verified = gql.mutate("verifyEmail", {"token": token}, USER_FIELDS)
+    assert verified["emailVerified"] is True
+    user.refresh_from_db()
     organization = user.organization
     assert organization.name == "Analytical Engines"
     assert organization.plan == settings.DEFAULT_SUBSCRIPTION
     assert list(user.groups.values_list("name", flat=True)) == [settings.ADMINISTRATORS_GROUP]
-    # Not verified yet: no session.
-    assert session_cookie(gql) is None
-    assert gql.execute("{ me { id } }").data == {"me": None}
+    assert not PendingRegistration.objects.exists()
 
 
 def test_register_emails_a_verification_link_from_frontend_url(
@@ -101,7 +120,7 @@ def test_existing_email_answers_like_success_and_notifies_the_owner(
     assert taken["organization"] is None and fresh["organization"] is None
     assert taken["id"] != fresh["id"]
     assert User.objects.count() == counts_before[0] + 1  # only "fresh"
-    assert Organization.objects.count() == counts_before[1] + 1
+    assert Organization.objects.count() == counts_before[1]  # none until "fresh" is verified
     owner.refresh_from_db()
     assert owner.password == password_before
     [notice] = mails_to("taken@example.com")
@@ -183,10 +202,12 @@ def test_existing_email_runs_the_hasher(gql, monkeypatch):
     monkeypatch.setattr(
         MD5PasswordHasher, "encode", lambda self, *a: calls.append(1) or original(self, *a)
     )
+    UserFactory(email="taken@example.com")
+    calls.clear()
     register(gql, email="first@example.com")
     new_account_hashes = len(calls)
     calls.clear()
-    register(gql, email="first@example.com")
+    register(gql, email="taken@example.com")
     assert new_account_hashes == len(calls) == 1
 
 
@@ -258,7 +279,7 @@ def test_bogus_invitation_token_answers_the_same_for_an_existing_email(gql):
 def test_valid_invitation_joins_and_signs_in_at_once(gql, organization, monkeypatch):
     """register hands the token to the invitation service inside its transaction and
     starts a session when that proved the email."""
-    from accounts.services import auth
+    from accounts.services import registration
 
     seen = {}
 
@@ -269,7 +290,7 @@ def test_valid_invitation_joins_and_signs_in_at_once(gql, organization, monkeypa
         user.save(update_fields=["organization", "email_verified"])
         return organization
 
-    monkeypatch.setattr(auth, "invitation_join_new_user", join)
+    monkeypatch.setattr(registration, "invitation_join_new_user", join)
     payload = register(gql, invitationToken="the-token", organizationName="")
     assert payload["__typename"] == "User", payload
     assert payload["emailVerified"] is True
@@ -281,7 +302,7 @@ def test_valid_invitation_joins_and_signs_in_at_once(gql, organization, monkeypa
 
 
 def test_failing_invitation_rolls_back_the_account(gql, organization, monkeypatch):
-    from accounts.services import auth
+    from accounts.services import registration
     from backend.errors import SeatLimitReached
 
     def join(*, user, token):
@@ -289,7 +310,7 @@ def test_failing_invitation_rolls_back_the_account(gql, organization, monkeypatc
         user.save(update_fields=["organization"])
         raise SeatLimitReached()
 
-    monkeypatch.setattr(auth, "invitation_join_new_user", join)
+    monkeypatch.setattr(registration, "invitation_join_new_user", join)
     payload = register(gql, invitationToken="the-token")
     assert operation_codes(payload) == ["SEAT_LIMIT_REACHED"]
     assert not User.objects.filter(email="new.person@example.com").exists()
