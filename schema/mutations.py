@@ -20,9 +20,17 @@ class RecentAuthentication(FieldExtension):
         return next_(source, info, **kwargs)
 
 
+SENSITIVE_NOTE = (
+    "Sensitive: without a reauthenticate in the last REAUTHENTICATION_TTL seconds it "
+    "answers REAUTHENTICATION_REQUIRED."
+)
+
+
 def _extensions(kwargs: dict, *, sensitive: bool) -> list[FieldExtension]:
     # A field's first extension runs innermost: the guard inside the error mapping.
     guards = [RecentAuthentication()] if sensitive else []
+    if sensitive:
+        kwargs["description"] = " ".join(filter(None, [kwargs.get("description"), SENSITIVE_NOTE]))
     return [*guards, DomainErrorsAsOperationInfo(), *kwargs.pop("extensions", [])]
 
 

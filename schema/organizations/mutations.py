@@ -99,7 +99,7 @@ class Mutation:
         sensitive=True,
         description=(
             "Delete the organization, its members' accounts and all their data;"
-            " confirmName must equal the organization's name. Needs a recent reauthenticate."
+            " confirmName must equal the organization's name."
         ),
     )
     def wipe_out_organization(self, info: Info, confirm_name: str) -> OrganizationWipeOutType:
