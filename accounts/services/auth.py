@@ -9,6 +9,7 @@ and sends its email only after the transaction commits.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -66,24 +67,40 @@ def hasher_run(password: str) -> None:
 
 # Tokens -------------------------------------------------------------------------------
 
-_TOKEN_KINDS: dict[str, tuple[type[OneTimeToken], str]] = {
-    Purpose.VERIFY_EMAIL: (VerificationToken, "VERIFICATION_TOKEN_LIFETIME"),
-    Purpose.RESET_PASSWORD: (ResetPasswordToken, "RESET_PASSWORD_TOKEN_LIFETIME"),
+
+@dataclass(frozen=True)
+class _TokenKind:
+    model: type[OneTimeToken]
+    lifetime_setting: str
+    template: str  # accounts/email/<template>: the email that carries the token
+    path: str  # the frontend page its link opens
+
+    @property
+    def lifetime(self) -> timedelta:
+        return getattr(settings, self.lifetime_setting)
+
+
+_TOKEN_KINDS: dict[str, _TokenKind] = {
+    Purpose.VERIFY_EMAIL: _TokenKind(
+        VerificationToken, "VERIFICATION_TOKEN_LIFETIME", "verify_email", "verify-email"
+    ),
+    Purpose.RESET_PASSWORD: _TokenKind(
+        ResetPasswordToken, "RESET_PASSWORD_TOKEN_LIFETIME", "password_reset", "reset-password"
+    ),
 }
 
 
 def token_issue(*, user: User, purpose: str) -> str:
     """A new one-time token of ``purpose`` for ``user``; the older ones of that purpose
     stop working. Answers the token itself, which only the email may carry."""
-    model, lifetime_setting = _TOKEN_KINDS[purpose]
-    lifetime: timedelta = getattr(settings, lifetime_setting)
+    kind = _TOKEN_KINDS[purpose]
     token = token_new()
     with transaction.atomic():
-        model.objects.filter(user=user).delete()
-        model.objects.create(
+        kind.model.objects.filter(user=user).delete()
+        kind.model.objects.create(
             user=user,
             token_hash=token_hash(token, purpose=purpose),
-            expires_at=timezone.now() + lifetime,
+            expires_at=timezone.now() + kind.lifetime,
         )
     return token
 
@@ -93,7 +110,7 @@ def token_redeem(*, request: HttpRequest, token: str, purpose: str) -> User:
     purpose, TOKEN_EXPIRED when expired. Must run inside the caller's transaction, so a
     failure later in that transaction leaves the token unused."""
     rate_limit_hit(scope="token-address", identity=client_address(request))
-    model, _ = _TOKEN_KINDS[purpose]
+    model = _TOKEN_KINDS[purpose].model
     token = (token or "").strip()
     if not token:
         raise TokenInvalid()
@@ -108,16 +125,17 @@ def token_redeem(*, request: HttpRequest, token: str, purpose: str) -> User:
     return User.objects.select_for_update().get(pk=row.user_id)
 
 
-def token_email_send(user: User, *, purpose: str, template: str, path: str, lifetime) -> None:
+def token_email_send(user: User, *, purpose: str) -> None:
     """Issue a token of ``purpose`` and email its link (the only time it leaves Roster)."""
+    kind = _TOKEN_KINDS[purpose]
     token = token_issue(user=user, purpose=purpose)
     email_send(
         to=user.email,
-        template=template,
+        template=kind.template,
         context={
             "first_name": first_name_of(user),
-            "link": frontend_url(path, token=token),
-            "lifetime_hours": _hours(lifetime),
+            "link": frontend_url(kind.path, token=token),
+            "lifetime_hours": _hours(kind.lifetime),
         },
     )
 
@@ -203,13 +221,7 @@ def password_reset_request(*, request: HttpRequest, email: str) -> None:
     ).first()
     if not email or user is None:
         return
-    token_email_send(
-        user,
-        purpose=Purpose.RESET_PASSWORD,
-        template="password_reset",
-        path="reset-password",
-        lifetime=settings.RESET_PASSWORD_TOKEN_LIFETIME,
-    )
+    token_email_send(user, purpose=Purpose.RESET_PASSWORD)
 
 
 @transaction.atomic

@@ -192,7 +192,7 @@ def pending_registration_start(*, user: User, organization_name: str) -> Pending
         organization_name=organization_name,
         expires_at=timezone.now() + settings.PENDING_REGISTRATION_LIFETIME,
     )
-    _verification_email_send(user)
+    token_email_send(user, purpose=Purpose.VERIFY_EMAIL)
     return pending
 
 
@@ -232,16 +232,6 @@ def _user_exists_answer(
 
 
 # Email verification -------------------------------------------------------------------
-
-
-def _verification_email_send(user: User) -> None:
-    token_email_send(
-        user,
-        purpose=Purpose.VERIFY_EMAIL,
-        template="verify_email",
-        path="verify-email",
-        lifetime=settings.VERIFICATION_TOKEN_LIFETIME,
-    )
 
 
 @transaction.atomic
@@ -343,7 +333,7 @@ def verification_email_resend(*, request: HttpRequest, email: str) -> None:
         .first()
     )
     if email and user is not None:
-        _verification_email_send(user)
+        token_email_send(user, purpose=Purpose.VERIFY_EMAIL)
 
 
 def pending_registrations_prune() -> int:
