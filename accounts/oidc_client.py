@@ -41,6 +41,7 @@ class ProviderConfig:
     userinfo_endpoint: str
     jwks_uri: str
     end_session_endpoint: str
+    introspection_endpoint: str
 
 
 # A token naming an unknown ``kid`` fetches the key set again at most once per this many
@@ -65,6 +66,7 @@ def provider_config() -> ProviderConfig:
         "userinfo_endpoint": settings.OIDC_OP_USER_ENDPOINT,
         "jwks_uri": settings.OIDC_OP_JWKS_ENDPOINT,
         "end_session_endpoint": getattr(settings, "OIDC_OP_LOGOUT_ENDPOINT", ""),
+        "introspection_endpoint": settings.OIDC_OP_INTROSPECTION_ENDPOINT,
     }
     needed = ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri")
     if issuer and not all(explicit[name] for name in needed):
@@ -167,6 +169,12 @@ def _signing_key(token: str):
     algorithm = settings.OIDC_RP_SIGN_ALGO
     if algorithm.startswith("HS"):
         return settings.OIDC_RP_CLIENT_SECRET
+    return _provider_key(token)
+
+
+def _provider_key(token: str):
+    """The provider's public key that signed ``token`` (by its ``kid``)."""
+    algorithm = settings.OIDC_RP_SIGN_ALGO
     jwks_uri = provider_config().jwks_uri
     if not jwks_uri:
         raise ImproperlyConfigured(f"{algorithm} needs OIDC_OP_JWKS_ENDPOINT or discovery.")
@@ -250,3 +258,119 @@ def _signed_userinfo(token: str) -> dict:
         )
     except jwt.PyJWTError as error:
         raise TokenRejected(str(error)) from error
+
+
+# Access tokens ------------------------------------------------------------------------
+
+JWT_ACCESS_TOKEN_TYPES = {"at+jwt", "application/at+jwt"}  # RFC 9068 section 2.1
+
+
+@dataclass(frozen=True)
+class AccessTokenGrant:
+    """What the audience check learned of an access token meant for Roster."""
+
+    subject: str | None  # its ``sub``, when the check tells it
+    expires_at: float | None  # its ``exp`` (seconds since the epoch), when known
+
+
+def access_token_check(access_token: str) -> AccessTokenGrant:
+    """Refuse (TokenRejected) an access token that was not issued for Roster.
+
+    The provider issues tokens to many clients, and its userinfo endpoint answers for
+    all of them, so a token another application received would otherwise sign its
+    holder in here. A JWT access token (RFC 9068, ``typ`` at+jwt) is verified against
+    the provider's keys; any other token is introspected (RFC 7662) with Roster's
+    client credentials. Either way its ``aud`` or ``client_id`` must be one of
+    ``OIDC_ALLOWED_AUDIENCES``. Without either means a token is refused, unless
+    ``OIDC_ACCESS_TOKEN_USERINFO_ONLY`` opts out of the check."""
+    if not access_token or len(access_token) > 8192:
+        raise TokenRejected("No usable access token.")
+    if settings.OIDC_ACCESS_TOKEN_USERINFO_ONLY:
+        return AccessTokenGrant(subject=None, expires_at=None)
+    if _is_jwt_access_token(access_token):
+        claims = _jwt_access_token_claims(access_token)
+    else:
+        endpoint = _introspection_endpoint()
+        if not endpoint:
+            raise TokenRejected(
+                "The provider offers no token introspection and the token is not a JWT "
+                "access token: whom it was issued for cannot be checked."
+            )
+        claims = _introspected_claims(access_token, endpoint)
+    allowed = set(settings.OIDC_ALLOWED_AUDIENCES or [settings.OIDC_RP_CLIENT_ID])
+    audiences = claims.get("aud")
+    audiences = [audiences] if isinstance(audiences, str) else list(audiences or [])
+    if not (allowed & set(audiences) or claims.get("client_id") in allowed):
+        raise TokenRejected("The access token was issued for another client.")
+    subject = claims.get("sub")
+    expires_at = claims.get("exp")
+    return AccessTokenGrant(
+        subject=subject if isinstance(subject, str) and subject else None,
+        expires_at=float(expires_at) if isinstance(expires_at, (int, float)) else None,
+    )
+
+
+def _is_jwt_access_token(token: str) -> bool:
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        return False
+    return str(header.get("typ", "")).lower() in JWT_ACCESS_TOKEN_TYPES
+
+
+def _jwt_access_token_claims(token: str) -> dict:
+    """RFC 9068: signed by the provider's keys (never a shared secret, which the client
+    holds too), by the configured issuer, not expired. The audience is checked by the
+    caller."""
+    algorithm = settings.OIDC_RP_SIGN_ALGO
+    if algorithm.startswith("HS"):
+        raise TokenRejected("JWT access tokens must be signed with the provider's keys.")
+    try:
+        if jwt.get_unverified_header(token).get("alg") != algorithm:
+            raise TokenRejected("Access token algorithm mismatch.")
+        return jwt.decode(
+            token,
+            _provider_key(token),
+            algorithms=[algorithm],
+            issuer=provider_config().issuer or None,
+            leeway=settings.OIDC_CLOCK_SKEW,
+            options={"require": ["iss", "sub", "exp", "iat"], "verify_aud": False},
+        )
+    except jwt.PyJWTError as error:
+        raise TokenRejected(str(error)) from error
+
+
+def _introspection_endpoint() -> str:
+    config = provider_config()
+    if config.introspection_endpoint or not config.issuer:
+        return config.introspection_endpoint
+    return discovery_document(config.issuer).get("introspection_endpoint") or ""
+
+
+def _introspected_claims(token: str, endpoint: str) -> dict:
+    """Ask the provider about ``token`` as Roster (client credentials): it must be active,
+    unexpired and of the configured issuer."""
+    response = _request(
+        "POST",
+        endpoint,
+        data={"token": token, "token_type_hint": "access_token"},
+        auth=(settings.OIDC_RP_CLIENT_ID, settings.OIDC_RP_CLIENT_SECRET),
+        headers={"Accept": "application/json"},
+    )
+    if response.status_code != 200:
+        # 401/403 here refuse Roster's own credentials: a configuration fault, not the token's.
+        raise ProviderUnavailable(f"introspection: HTTP {response.status_code}")
+    try:
+        claims = response.json()
+    except ValueError as error:
+        raise ProviderUnavailable("introspection: not JSON") from error
+    if not isinstance(claims, dict) or claims.get("active") is not True:
+        raise TokenRejected("The provider says the token is not active.")
+    expires_at = claims.get("exp")
+    if isinstance(expires_at, (int, float)) and expires_at + settings.OIDC_CLOCK_SKEW < time.time():
+        raise TokenRejected("The access token has expired.")
+    issuer = claims.get("iss")
+    expected = provider_config().issuer
+    if issuer is not None and expected and str(issuer).rstrip("/") != expected.rstrip("/"):
+        raise TokenRejected("The access token is of another issuer.")
+    return claims

@@ -259,6 +259,15 @@ OIDC_JWKS_TTL = env_int("OIDC_JWKS_TTL", 3600)
 # Validated bearer access tokens are remembered this long (seconds) before asking again.
 OIDC_BEARER_CACHE_TTL = env_int("OIDC_BEARER_CACHE_TTL", 60)
 OIDC_OP_LOGOUT_URL_METHOD = "accounts.oidc.provider_logout_url"
+# Access tokens (loginExternal, Authorization: Bearer) are accepted only when meant for
+# Roster: their ``aud`` or ``client_id`` is one of these (default: Roster's client id),
+# checked by token introspection (RFC 7662; the endpoint also comes from discovery) or,
+# for JWT access tokens (RFC 9068, typ at+jwt), against the provider's keys.
+OIDC_ALLOWED_AUDIENCES = env_list("OIDC_ALLOWED_AUDIENCES")
+OIDC_OP_INTROSPECTION_ENDPOINT = env("OIDC_OP_INTROSPECTION_ENDPOINT")
+# Opt-in for providers that offer neither: accept any token their userinfo accepts,
+# also tokens issued to their other clients.
+OIDC_ACCESS_TOKEN_USERINFO_ONLY = env_bool("OIDC_ACCESS_TOKEN_USERINFO_ONLY")
 LOGIN_REDIRECT_URL = env("OIDC_LOGIN_REDIRECT_URL", FRONTEND_URL + "/")
 LOGIN_REDIRECT_URL_FAILURE = env("OIDC_LOGIN_FAILURE_URL", FRONTEND_URL + "/login")
 LOGOUT_REDIRECT_URL = env("OIDC_LOGOUT_REDIRECT_URL", FRONTEND_URL + "/")

@@ -1,10 +1,13 @@
 """A small but real OIDC provider for the tests, served over HTTP on 127.0.0.1.
 
 It speaks the parts of OpenID Connect that Roster uses: discovery, JWKS, the
-authorization endpoint (auto-approving ``provider.user``), the token endpoint (code,
-redirect URI, client secret and PKCE verifier checked; an RS256 ID token with iss,
-aud, sub, exp, iat and nonce) and userinfo (bearer access token). Knobs on the
-instance let a test send a broken token (other key, audience, expiry) and count hits.
+authorization endpoint (auto-approving ``provider.user``; ``prompt=login`` or
+``max_age=0`` make a fresh ``auth_time``), the token endpoint (code, redirect URI,
+client secret and PKCE verifier checked; an RS256 ID token with iss, aud, sub, exp,
+iat, auth_time and nonce), userinfo (bearer access token) and token introspection
+(RFC 7662, for Roster's client and a second one). Access tokens are issued to Roster's
+client or to ``OTHER_CLIENT_ID``, opaque or as RFC 9068 JWTs. Knobs on the instance let
+a test send a broken token (other key, audience, expiry) and count hits.
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ from accounts.oidc_client import provider_caches_clear
 
 CLIENT_ID = "roster-test"
 CLIENT_SECRET = "roster-test-secret"
+# Another application of the same provider: its users' tokens must not open Roster.
+OTHER_CLIENT_ID = "other-app"
+OTHER_CLIENT_SECRET = "other-app-secret"
 
 
 @functools.cache
@@ -69,6 +75,9 @@ class LocalProvider:
     issuer_trailing_slash: bool = False  # as Auth0 and others write it
     discovery_issuer: str | None = None  # a discovery document naming another issuer
     userinfo_as_jwt: bool = False  # answer userinfo as a signed JWT (application/jwt)
+    introspection: bool = True  # offer RFC 7662 introspection (in discovery too)
+    jwt_access_tokens: bool = False  # issue RFC 9068 JWT access tokens
+    honours_prompt_login: bool = True  # prompt=login / max_age=0 make the person sign in
     hits: Counter = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
@@ -76,7 +85,9 @@ class LocalProvider:
         self.kid = secrets.token_hex(8)
         self.other_key = _rsa_key("someone else")
         self.codes: dict[str, Grant] = {}
-        self.access_tokens: dict[str, dict] = {}
+        self.access_tokens: dict[str, dict] = {}  # token -> {claims, sub, client_id, exp}
+        self.auth_time = int(time.time()) - 3600  # when the person last signed in here
+        self.authorize_params: list[dict] = []  # what Roster sent to /authorize
         self._server: ThreadingHTTPServer | None = None
 
     # Serving ------------------------------------------------------------------------
@@ -108,10 +119,42 @@ class LocalProvider:
 
     # Tokens -------------------------------------------------------------------------
 
-    def access_token_issue(self, claims: dict | None = None) -> str:
-        """An access token the userinfo endpoint accepts, for ``claims`` (default: user)."""
-        token = secrets.token_urlsafe(24)
-        self.access_tokens[token] = dict(claims if claims is not None else self.user)
+    def access_token_issue(
+        self,
+        claims: dict | None = None,
+        *,
+        client_id: str = CLIENT_ID,
+        as_jwt: bool | None = None,
+        expires_in: int = 300,
+    ) -> str:
+        """An access token issued to ``client_id`` for ``claims`` (default: user), which
+        userinfo accepts whoever presents it; a JWT (RFC 9068) when ``as_jwt`` (default:
+        the ``jwt_access_tokens`` knob)."""
+        claims = dict(claims if claims is not None else self.user)
+        now = int(time.time())
+        if as_jwt if as_jwt is not None else self.jwt_access_tokens:
+            payload = {
+                "iss": self.issuer,
+                "sub": claims["sub"],
+                "aud": client_id,
+                "client_id": client_id,
+                "iat": now,
+                "exp": now + expires_in,
+                "jti": secrets.token_hex(8),
+                "scope": "openid email profile",
+            }
+            key = self.other_key if self.sign_with_other_key else self.key
+            token = jwt.encode(
+                payload, key, algorithm="RS256", headers={"kid": self.kid, "typ": "at+jwt"}
+            )
+        else:
+            token = secrets.token_urlsafe(24)
+        self.access_tokens[token] = {
+            "claims": claims,  # what userinfo answers
+            "sub": claims["sub"],  # whom the token was issued for
+            "client_id": client_id,
+            "exp": now + expires_in,
+        }
         return token
 
     def id_token(self, claims: dict, *, nonce: str | None) -> str:
@@ -122,6 +165,7 @@ class LocalProvider:
             "aud": self.client_id,
             "iat": now,
             "exp": now + 300,
+            "auth_time": self.auth_time,
             "email": claims.get("email"),
         }
         if nonce is not None:
@@ -131,7 +175,7 @@ class LocalProvider:
         return jwt.encode(payload, key, algorithm="RS256", headers={"kid": self.kid})
 
     def discovery(self) -> dict:
-        return {
+        document = {
             "issuer": self.discovery_issuer or self.issuer,
             "authorization_endpoint": self.url("/authorize"),
             "token_endpoint": self.url("/token"),
@@ -143,6 +187,9 @@ class LocalProvider:
             "id_token_signing_alg_values_supported": ["RS256"],
             "code_challenge_methods_supported": ["S256"],
         }
+        if self.introspection:
+            document["introspection_endpoint"] = self.url("/introspect")
+        return document
 
     def jwks(self) -> dict:
         return {"keys": [_public_jwk(self.key, self.kid)]}
@@ -154,6 +201,10 @@ class LocalProvider:
             return 400, {}, {"error": "invalid_request"}
         if "openid" not in params.get("scope", "").split():
             return 400, {}, {"error": "invalid_scope"}
+        self.authorize_params.append(dict(params))
+        fresh = params.get("prompt") == "login" or params.get("max_age") == "0"
+        if fresh and self.honours_prompt_login:
+            self.auth_time = int(time.time())  # the person typed their password again
         code = secrets.token_urlsafe(16)
         self.codes[code] = Grant(
             claims=dict(self.user),
@@ -184,7 +235,7 @@ class LocalProvider:
             challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
             if grant.code_challenge_method != "S256" or challenge != grant.code_challenge:
                 return 400, {}, {"error": "invalid_grant", "error_description": "PKCE"}
-        access_token = self.access_token_issue(grant.claims)
+        access_token = self.access_token_issue(grant.claims, client_id=grant.client_id)
         body = {
             "access_token": access_token,
             "token_type": "Bearer",
@@ -193,17 +244,52 @@ class LocalProvider:
         }
         return 200, {}, body
 
+    def _live_token(self, token: str) -> dict | None:
+        issued = self.access_tokens.get(token)
+        return issued if issued is not None and issued["exp"] > time.time() else None
+
     def userinfo(self, authorization: str | None) -> tuple[int, dict, Any]:
+        # As real providers do: any live token of any client gets its person's claims.
         token = (authorization or "").removeprefix("Bearer ").strip()
-        claims = self.access_tokens.get(token)
-        if claims is None:
+        issued = self._live_token(token)
+        if issued is None:
             return 401, {"WWW-Authenticate": 'Bearer error="invalid_token"'}, None
+        claims = issued["claims"]
         if self.userinfo_as_jwt:
             payload = {**claims, "iss": self.issuer, "aud": self.client_id}
             key = self.other_key if self.sign_with_other_key else self.key
             signed = jwt.encode(payload, key, algorithm="RS256", headers={"kid": self.kid})
             return 200, {"Content-Type": "application/jwt"}, RawBody(signed.encode())
         return 200, {}, claims
+
+    def introspect(self, form: dict[str, str], authorization: str | None):
+        """RFC 7662 for an authenticated client (Roster or the other one)."""
+        if not self.introspection:
+            return 404, {}, {"error": "not_found"}
+        clients = {self.client_id: self.client_secret, OTHER_CLIENT_ID: OTHER_CLIENT_SECRET}
+        decoded = base64.b64decode((authorization or "")[6:] or b"").decode()
+        client_id, _, client_secret = decoded.partition(":")
+        if not (authorization or "").startswith("Basic ") or clients.get(client_id) != (
+            client_secret or None
+        ):
+            return 401, {}, {"error": "invalid_client"}
+        issued = self._live_token(form.get("token", ""))
+        if issued is None:
+            return 200, {}, {"active": False}
+        return (
+            200,
+            {},
+            {
+                "active": True,
+                "iss": self.issuer,
+                "sub": issued["sub"],
+                "client_id": issued["client_id"],
+                "aud": issued["client_id"],
+                "exp": issued["exp"],
+                "token_type": "Bearer",
+                "scope": "openid email profile",
+            },
+        )
 
 
 def _handler_for(provider: LocalProvider):
@@ -247,6 +333,8 @@ def _handler_for(provider: LocalProvider):
             form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
             if parts.path == "/token":
                 self._answer(*provider.token(form, self.headers.get("Authorization")))
+            elif parts.path == "/introspect":
+                self._answer(*provider.introspect(form, self.headers.get("Authorization")))
             else:
                 self._answer(404, {}, {"error": "not_found"})
 
@@ -280,6 +368,9 @@ def provider_serving(settings):
     settings.OIDC_OP_LOGOUT_ENDPOINT = ""
     settings.OIDC_PROVIDER_NAME = ""
     settings.OIDC_RP_SIGN_ALGO = "RS256"
+    settings.OIDC_OP_INTROSPECTION_ENDPOINT = ""
+    settings.OIDC_ALLOWED_AUDIENCES = []
+    settings.OIDC_ACCESS_TOKEN_USERINFO_ONLY = False
     provider_caches_clear()
     yield provider
     provider.stop()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -241,7 +242,7 @@ def user_login_external(*, request: HttpRequest, access_token: str) -> User:
     rate_limit_hit(scope=EXTERNAL_LOGIN_SCOPE, identity=client_address(request))
     if not oidc_client.oidc_enabled():
         raise InvalidCredentials("Sign-in through an identity provider is not configured.")
-    user = _access_token_user(access_token)
+    user, _ = _access_token_user(access_token)
     auth_login(request, user, backend=OIDC_BACKEND)
     return user
 
@@ -249,9 +250,9 @@ def user_login_external(*, request: HttpRequest, access_token: str) -> User:
 def bearer_token_authenticate(*, access_token: str, address: str) -> User:
     """The account of a bearer access token, without a session.
 
-    A validated token is remembered for ``OIDC_BEARER_CACHE_TTL`` seconds (keyed by its
-    hash) so a burst of requests asks the provider once. Rejected tokens count against
-    the client address, so guessing cannot flood the provider."""
+    A validated token is remembered for ``OIDC_BEARER_CACHE_TTL`` seconds, never past its
+    expiry (keyed by its hash), so a burst of requests asks the provider once. Rejected
+    tokens count against the client address, so guessing cannot flood the provider."""
     if not oidc_client.oidc_enabled():
         raise InvalidCredentials("Bearer tokens are not accepted: no identity provider.")
     key = _bearer_cache_key(access_token)
@@ -264,11 +265,15 @@ def bearer_token_authenticate(*, access_token: str, address: str) -> User:
         return user
     rate_limit_check(scope=EXTERNAL_LOGIN_SCOPE, identity=address)
     try:
-        user = _access_token_user(access_token)
+        user, grant = _access_token_user(access_token)
     except InvalidCredentials:
         rate_limit_hit(scope=EXTERNAL_LOGIN_SCOPE, identity=address)
         raise
-    cache.set(key, user.pk, timeout=settings.OIDC_BEARER_CACHE_TTL)
+    ttl = settings.OIDC_BEARER_CACHE_TTL
+    if grant.expires_at is not None:
+        ttl = min(ttl, int(grant.expires_at - time.time()))
+    if ttl > 0:
+        cache.set(key, user.pk, timeout=ttl)
     return user
 
 
@@ -277,10 +282,17 @@ def _bearer_cache_key(access_token: str) -> str:
     return f"oidc-bearer:{hashlib.sha256(material).hexdigest()}"
 
 
-def _access_token_user(access_token: str) -> User:
+def _access_token_user(access_token: str) -> tuple[User, oidc_client.AccessTokenGrant]:
+    """The account of an access token that was issued for Roster (its audience checked),
+    with what the check learned of the token."""
+    access_token = (access_token or "").strip()
     try:
-        claims = oidc_client.userinfo_fetch((access_token or "").strip())
+        grant = oidc_client.access_token_check(access_token)
+        claims = oidc_client.userinfo_fetch(access_token)
+        if grant.subject is not None and claims["sub"] != grant.subject:
+            raise oidc_client.TokenRejected("userinfo names another subject than the token.")
     except oidc_client.TokenRejected as error:
         logger.info("OIDC access token rejected: %s", error)
         raise InvalidCredentials("The identity provider did not accept this token.") from error
-    return external_user_resolve(provider=oidc_client.provider_name(), claims=claims)
+    user = external_user_resolve(provider=oidc_client.provider_name(), claims=claims)
+    return user, grant

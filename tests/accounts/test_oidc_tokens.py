@@ -84,7 +84,8 @@ def test_login_external_with_a_bad_token_is_refused(oidc_provider):
     assert client.execute(ME).data["me"] is None
     assert settings.SESSION_COOKIE_NAME not in client.http.cookies
     assert not User.objects.exists()
-    assert oidc_provider.hits["/userinfo"] == 1  # the provider was asked, and said no
+    # The provider was asked (introspection), and said no; userinfo never was.
+    assert (oidc_provider.hits["/introspect"], oidc_provider.hits["/userinfo"]) == (1, 0)
 
 
 def test_login_external_refuses_a_disabled_account(oidc_provider):
@@ -119,7 +120,7 @@ def test_login_external_is_rate_limited_per_address(oidc_provider, settings):
     assert login_external(GraphQLClient(), token)["__typename"] == "User"
     payload = login_external(GraphQLClient(), token)
     assert operation_codes(payload) == ["RATE_LIMITED"]
-    assert oidc_provider.hits["/userinfo"] == 2  # refused before asking the provider
+    assert oidc_provider.hits["/introspect"] == 2  # refused before asking the provider
     other = GraphQLClient(REMOTE_ADDR="10.0.0.9")
     assert login_external(other, token)["__typename"] == "User"
 
@@ -262,7 +263,7 @@ def test_rejected_bearer_tokens_are_rate_limited(oidc_provider, settings):
     assert bearer_post(ME, "bad-1").status_code == 401
     assert bearer_post(ME, "bad-2").status_code == 401
     assert bearer_post(ME, "bad-3").status_code == 429
-    assert oidc_provider.hits["/userinfo"] == 2
+    assert oidc_provider.hits["/introspect"] == 2
 
 
 def test_provider_outage_is_503_for_bearer_requests(oidc_provider):
