@@ -10,7 +10,10 @@ exchange, session login). Roster adds what it leaves out or does loosely:
 - the userinfo ``sub`` must equal the ID token's (OIDC Core 5.3.2);
 - account matching and creation through ``accounts.services.external``;
 - a failed callback redirects to the frontend with ``?error=<CODE>`` instead of a 400;
-- disabled accounts lose their OIDC sessions (``get_user`` checks ``is_active``).
+- disabled accounts lose their OIDC sessions (``get_user`` checks ``is_active``);
+- ``authenticate/?reauthenticate=1`` re-authenticates the signed-in viewer
+  (``prompt=login``): the callback then only marks the session
+  (``accounts.services.reauthentication``), it never signs anyone in.
 """
 
 from __future__ import annotations
@@ -34,6 +37,12 @@ from mozilla_django_oidc.views import (
 
 from accounts import oidc_client
 from accounts.services.external import external_user_resolve
+from accounts.services.reauthentication import (
+    oidc_reauthentication_cancel,
+    oidc_reauthentication_finish,
+    oidc_reauthentication_pending,
+    oidc_reauthentication_start,
+)
 from backend.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -112,6 +121,8 @@ class OIDCBackend(OIDCAuthenticationBackend):
         return oidc_client.userinfo_fetch(access_token)
 
     def get_or_create_user(self, access_token, id_token, payload):
+        if oidc_reauthentication_pending(request=self.request):
+            return self._reauthenticated_user(payload)
         userinfo = self.get_userinfo(access_token, id_token, payload)
         if userinfo.get("sub") != payload.get("sub"):
             raise oidc_client.TokenRejected("userinfo names another subject than the ID token.")
@@ -121,6 +132,18 @@ class OIDCBackend(OIDCAuthenticationBackend):
             )
         except DomainError as error:
             logger.info("OIDC sign-in refused (%s) for sub %s", error.code, payload.get("sub"))
+            self.request.oidc_error = error.code
+            return None
+
+    def _reauthenticated_user(self, payload):
+        """The signed-in viewer, re-authenticated by this callback (its ID token's
+        ``payload``); None, with the error code, when the check fails."""
+        try:
+            return oidc_reauthentication_finish(
+                request=self.request, provider=oidc_client.provider_name(), claims=payload
+            )
+        except DomainError as error:
+            logger.warning("OIDC re-authentication refused (%s)", error.code)
             self.request.oidc_error = error.code
             return None
 
@@ -139,26 +162,44 @@ def _with_error(url: str, code: str) -> str:
 
 
 class AuthenticationRequestView(OIDCAuthenticationRequestView):
-    """``authenticate/``: redirects to the provider with state, nonce and PKCE challenge."""
+    """``authenticate/``: redirects to the provider with state, nonce and PKCE challenge;
+    with ``?reauthenticate=1`` the signed-in viewer proves who they are again."""
 
     def __init__(self, *args, **kwargs):
         View.__init__(self, *args, **kwargs)  # endpoints are resolved per request
+        self.extra_params: dict[str, str] = {}
 
     def get(self, request):
+        failure = resolve_url(settings.LOGIN_REDIRECT_URL_FAILURE)
         try:
             self.OIDC_OP_AUTH_ENDPOINT = oidc_client.provider_config().authorization_endpoint
         except oidc_client.ProviderUnavailable as error:
             logger.warning("OIDC discovery failed: %s", error)
-            failure = resolve_url(settings.LOGIN_REDIRECT_URL_FAILURE)
             return HttpResponseRedirect(_with_error(failure, PROVIDER_UNAVAILABLE))
         self.OIDC_RP_CLIENT_ID = settings.OIDC_RP_CLIENT_ID
+        if request.GET.get("reauthenticate"):
+            try:
+                self.extra_params = oidc_reauthentication_start(request=request)
+            except DomainError as error:
+                return HttpResponseRedirect(_with_error(failure, error.code))
+        else:
+            oidc_reauthentication_cancel(request=request)
         return super().get(request)
+
+    def get_extra_params(self, request):
+        return {**super().get_extra_params(request), **self.extra_params}
 
 
 class AuthenticationCallbackView(OIDCAuthenticationCallbackView):
     """``callback/``: checks state (single use), exchanges the code, signs in."""
 
     def get(self, request):
+        if request.GET.get("error") and oidc_reauthentication_pending(request=request):
+            # The viewer cancelled a re-authentication at the provider: it fails, and
+            # the session stays signed in (a failed sign-in would sign it out).
+            oidc_reauthentication_cancel(request=request)
+            request.oidc_error = SIGN_IN_FAILED
+            return self.login_failure()
         try:
             return super().get(request)
         except SuspiciousOperation as error:  # unknown or replayed state

@@ -185,21 +185,32 @@ def password_check(*, email: str, address: str, password: str) -> User:
     """The account of ``email`` if ``password`` is its password; INVALID_CREDENTIALS
     otherwise. Each call counts as a failure first and is taken back on success, so
     concurrent calls never get more tries than the limits."""
-    rate_limit_hit(scope="login-email", identity=email)
-    try:
-        rate_limit_hit(scope="login-address", identity=address)
-    except RateLimited:
-        rate_limit_undo(scope="login-email", identity=email)
-        raise
+    login_attempt_count(email=email, address=address)
     user = User.objects.filter(email=email).first() if email else None
     if user is None or not user.has_usable_password():
         hasher_run(password or "")
         raise InvalidCredentials()
     if not user.check_password(password or ""):
         raise InvalidCredentials()
+    login_attempt_succeeded(email=email, address=address)
+    return user
+
+
+def login_attempt_count(*, email: str, address: str) -> None:
+    """Count an attempt to prove who one is (a password, or a provider's re-authentication)
+    as a failure, per email and per client address; RATE_LIMITED past either limit."""
+    rate_limit_hit(scope="login-email", identity=email)
+    try:
+        rate_limit_hit(scope="login-address", identity=address)
+    except RateLimited:
+        rate_limit_undo(scope="login-email", identity=email)
+        raise
+
+
+def login_attempt_succeeded(*, email: str, address: str) -> None:
+    """Take back the attempt ``login_attempt_count`` counted: only failures count."""
     rate_limit_undo(scope="login-email", identity=email)
     rate_limit_undo(scope="login-address", identity=address)
-    return user
 
 
 def user_logout(*, request: HttpRequest) -> None:

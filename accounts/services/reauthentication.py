@@ -1,23 +1,30 @@
 """Re-authentication ("sudo mode"): a sensitive change needs a recent proof that the
 person at the keyboard is the account's owner, not only a session that was left open.
 
-The proof is kept in the session for ``REAUTHENTICATION_TTL`` seconds. A new session
-(signing in again) starts without one."""
+The proof is the password again (``reauthenticate``) or, for an account that signs in
+through its identity provider, a fresh sign-in there (``oidc_reauthentication_start``
+and ``_finish``, around the provider's ``prompt=login`` flow). It is kept in the
+session for ``REAUTHENTICATION_TTL`` seconds. A new session (signing in again) starts
+without one."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import User, UserExternalAuthentication
 from accounts.ratelimit import client_address
-from accounts.services.auth import password_check
-from backend.errors import ReauthenticationRequired
+from accounts.services.auth import login_attempt_count, login_attempt_succeeded, password_check
+from backend.errors import InvalidCredentials, ReauthenticationRequired, Unauthenticated
 
 REAUTHENTICATED_AT = "roster.reauthenticated_at"
+# Session key: a provider re-authentication this session started ({user, started_at}).
+OIDC_REAUTHENTICATION = "roster.oidc_reauthentication"
 
 
 def reauthenticate(*, request: HttpRequest, actor: User, password: str) -> datetime:
@@ -52,3 +59,53 @@ def reauthentication_require(*, request: HttpRequest) -> None:
         raise ReauthenticationRequired()
     if reauthentication_valid_until(request=request) is None:
         raise ReauthenticationRequired()
+
+
+def oidc_reauthentication_start(*, request: HttpRequest) -> dict[str, str]:
+    """The signed-in viewer re-authenticates through their identity provider: answers
+    the authorization request's extra parameters, which make the provider ask for the
+    credentials again (``prompt=login``, ``max_age=0``; its ID token then carries
+    ``auth_time``). Counted against the ``login`` limits like a password attempt, taken
+    back when it succeeds."""
+    user = getattr(request, "user", None)
+    if not getattr(user, "is_authenticated", False):
+        raise Unauthenticated()
+    login_attempt_count(email=user.email, address=client_address(request))
+    request.session[OIDC_REAUTHENTICATION] = {"user": user.pk, "started_at": time.time()}
+    return {"prompt": "login", "max_age": "0"}
+
+
+def oidc_reauthentication_pending(*, request: HttpRequest) -> bool:
+    return OIDC_REAUTHENTICATION in request.session
+
+
+def oidc_reauthentication_cancel(*, request: HttpRequest) -> None:
+    """A plain sign-in started: no re-authentication is waiting any more."""
+    request.session.pop(OIDC_REAUTHENTICATION, None)
+
+
+def oidc_reauthentication_finish(*, request: HttpRequest, provider: str, claims: Mapping) -> User:
+    """The provider's callback of a re-authentication, with the verified ID token's
+    ``claims``: the identity must be the signed-in viewer's own, and the provider must
+    have asked for the credentials after the re-authentication started. Marks the
+    session and answers the viewer; never signs anyone else in (INVALID_CREDENTIALS)."""
+    pending = request.session.pop(OIDC_REAUTHENTICATION, None) or {}
+    user = getattr(request, "user", None)
+    if not getattr(user, "is_authenticated", False) or pending.get("user") != user.pk:
+        raise Unauthenticated()
+    own_identity = UserExternalAuthentication.objects.filter(
+        user=user, provider=provider, external_id=claims.get("sub")
+    ).exists()
+    if not own_identity:
+        raise InvalidCredentials("Another person signed in at the identity provider.")
+    auth_time = claims.get("auth_time")
+    started_at = pending.get("started_at")
+    if (
+        not isinstance(auth_time, (int, float))
+        or not isinstance(started_at, (int, float))
+        or auth_time < started_at - settings.OIDC_CLOCK_SKEW
+    ):
+        raise InvalidCredentials("The identity provider did not ask for your credentials again.")
+    login_attempt_succeeded(email=user.email, address=client_address(request))
+    reauthentication_mark(request=request)
+    return user
