@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Set up Roster on a fresh machine and run it, or its tests.
 
-    python3 dev.py serve      # venv + deps + migrate + groups + dev users + server (SQLite, GraphiQL)
+    python3 dev.py serve      # venv + deps + migrate + groups + dev users + server and task
+                              # worker (SQLite, GraphiQL, emails on the console)
     python3 dev.py test [ARGS] # venv + deps + pytest (ARGS go to pytest)
 
 Only Python 3.11+ is needed; everything else is installed into ./.venv from PyPI.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import venv
@@ -50,7 +52,23 @@ def serve(extra: list[str]) -> None:
     run(*manage, "setupdevusers", env=env)
     address = extra[0] if extra else "127.0.0.1:8000"
     print(f"GraphiQL: http://{address}/api/user/graphql/  (user@example.com / string)")
-    os.execve(PYTHON, [str(PYTHON), "manage.py", "runserver", address], env)
+    # The task worker runs beside the server: emails are sent (printed on this console)
+    # by it. Its own session, so it is stopped here, with its reloader, and only here.
+    # A SIGTERM (not only Ctrl+C) stops the server and the worker too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    worker = subprocess.Popen(
+        [str(PYTHON), "manage.py", "db_worker"], cwd=ROOT, env=env, start_new_session=True
+    )
+    try:
+        subprocess.run([str(PYTHON), "manage.py", "runserver", address], cwd=ROOT, env=env)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
 
 
 def test(extra: list[str]) -> None:

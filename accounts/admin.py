@@ -1,10 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
+from accounts.emails import email_retry
 from accounts.models import (
     Avatar,
     Invitation,
     Organization,
+    OutgoingEmail,
     PendingRegistration,
     ProfileData,
     ResetPasswordToken,
@@ -82,6 +84,28 @@ class PendingRegistrationAdmin(admin.ModelAdmin):
     list_display = ("user", "organization_name", "created_at", "expires_at")
     search_fields = ("user__email",)
     list_select_related = ("user",)
+
+
+@admin.register(OutgoingEmail)
+class OutgoingEmailAdmin(admin.ModelAdmin):
+    """Emails waiting for the worker, and those given up after EMAIL_RETRY_MAX attempts
+    (the tasks themselves are under "Tasks DB"). The context (which may hold a link's
+    token) is not shown."""
+
+    list_display = ("template", "to", "created_at", "attempts", "next_attempt_at", "failed_at")
+    list_filter = ("template", ("failed_at", admin.EmptyFieldListFilter))
+    search_fields = ("to",)
+    exclude = ("context",)
+    readonly_fields = ("to", "template", "created_at", "attempts", "next_attempt_at", "failed_at")
+    actions = ["retry"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Retry delivery of the selected emails")
+    def retry(self, request, queryset):
+        for email in queryset:
+            email_retry(email)
 
 
 @admin.register(UserExternalAuthentication)

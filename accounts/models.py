@@ -12,6 +12,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractUser, Group
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.contrib.sessions.base_session import AbstractBaseSession
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models
 from django.db.models.functions import Lower
@@ -279,6 +280,29 @@ class UserExternalAuthentication(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.external_id}"
+
+
+class OutgoingEmail(models.Model):
+    """An email waiting for the worker (``accounts.emails``): made in the transaction of
+    the change that causes it, rendered from its template and context when sent, and
+    deleted once the mail server took it, so a link's token is stored only while its
+    email waits. One that failed ``EMAIL_RETRY_MAX`` times is kept, ``failed_at`` set,
+    for staff to see and retry."""
+
+    to = models.EmailField()
+    template = models.CharField(max_length=100)
+    context = models.JSONField(encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["to", "created_at", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.template} to {self.to}"
 
 
 class Session(AbstractBaseSession):

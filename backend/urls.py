@@ -4,12 +4,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts.views import admin_login, avatar_file
-from backend.views import health
+from backend.views import health, ready
 from schema.views import graphql_view
 
 urlpatterns = [
     path("api/user/graphql/", graphql_view, name="graphql"),
     path("api/user/health/", health, name="health"),
+    path("api/user/ready/", ready, name="ready"),
     path("api/user/oidc/", include("accounts.oidc_urls")),
     path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),

@@ -1,21 +1,51 @@
 import logging
 
-from django.db import connection
+from django.conf import settings
+from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
+from backend.tasks import tasks_lag
+
 logger = logging.getLogger(__name__)
 
 
-@require_GET
-@ensure_csrf_cookie
-def health(request):
+def _status() -> dict:
+    """Whether the database answers, and how long the oldest ready background task has
+    waited (``tasks`` is null when that cannot be read, e.g. before the migrations)."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception:
         logger.exception("Health check: database unavailable")
-        return JsonResponse({"status": "unavailable", "database": False}, status=503)
-    return JsonResponse({"status": "ok", "database": True})
+        return {"status": "unavailable", "database": False, "tasks": None}
+    try:
+        lag = tasks_lag()
+    except DatabaseError:
+        logger.exception("Health check: the task queue cannot be read")
+        return {"status": "ok", "database": True, "tasks": None}
+    seconds = round(lag.total_seconds(), 1) if lag is not None else 0.0
+    return {"status": "ok", "database": True, "tasks": {"oldest_waiting_seconds": seconds}}
+
+
+@require_GET
+@ensure_csrf_cookie
+def health(request):
+    """Liveness: 200 while the database answers (with the task lag), else 503."""
+    status = _status()
+    return JsonResponse(status, status=200 if status["database"] else 503)
+
+
+@require_GET
+def ready(request):
+    """Readiness: also 503 when background tasks wait longer than ``TASKS_MAX_LAG``
+    seconds (no worker runs, or too few for the load) or cannot be read."""
+    status = _status()
+    tasks = status["tasks"]
+    if status["database"] and (
+        tasks is None or tasks["oldest_waiting_seconds"] > settings.TASKS_MAX_LAG
+    ):
+        status["status"] = "lagging"
+    return JsonResponse(status, status=200 if status["status"] == "ok" else 503)
