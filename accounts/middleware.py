@@ -14,7 +14,10 @@ Other ``Authorization`` schemes are left alone.
 from __future__ import annotations
 
 import logging
+import time
+import uuid
 
+from django.conf import settings
 from django.http import JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.deprecation import MiddlewareMixin
@@ -22,6 +25,7 @@ from django.utils.deprecation import MiddlewareMixin
 from accounts import oidc_client
 from accounts.ratelimit import client_address
 from accounts.services.external import bearer_token_authenticate
+from accounts.sessions import DEVICE
 from backend.errors import AccountDisabled, DomainError, RateLimited
 
 logger = logging.getLogger(__name__)
@@ -88,3 +92,36 @@ class BearerAwareCsrfViewMiddleware(CsrfViewMiddleware):
         if getattr(request, "bearer_user", None) is not None:
             return None
         return super().process_view(request, callback, callback_args, callback_kwargs)
+
+
+class SessionActivityMiddleware:
+    """Records the signed-in device of a session (``accounts.sessions.DEVICE``): a public
+    id, when it signed in, when it was last active, its address and user agent. Written
+    at most once a minute per session (``SESSION_ACTIVITY_INTERVAL``), or when the
+    address or user agent changed, so a request does not write the session otherwise.
+    Placed after ``AuthenticationMiddleware``."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if getattr(request, "bearer_user", None) is None and request.user.is_authenticated:
+            _device_record(request)
+        return response
+
+
+def _device_record(request) -> None:
+    now = time.time()
+    address = client_address(request)
+    user_agent = request.META.get("HTTP_USER_AGENT", "")[:300]
+    device = request.session.get(DEVICE)
+    if (
+        device is not None
+        and now - device.get("last_active_at", 0) < settings.SESSION_ACTIVITY_INTERVAL
+        and (device.get("ip"), device.get("user_agent")) == (address, user_agent)
+    ):
+        return
+    device = device or {"id": str(uuid.uuid4()), "created_at": now}
+    device.update(last_active_at=now, ip=address, user_agent=user_agent)
+    request.session[DEVICE] = device

@@ -307,7 +307,9 @@ class OutgoingEmail(models.Model):
 
 class Session(AbstractBaseSession):
     """A Django session that knows its user, so a user's sessions can be listed and ended
-    at once (``accounts.sessions``)."""
+    at once (``accounts.sessions``). The key is the cookie's secret and never leaves the
+    server; ``public_id`` names the session in the API. The other columns describe the
+    signed-in device, written at most once a minute (``SessionActivityMiddleware``)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -316,6 +318,11 @@ class Session(AbstractBaseSession):
         on_delete=models.CASCADE,
         related_name="sessions",
     )
+    public_id = models.UUIDField(default=uuid.uuid4, db_index=True, editable=False)
+    created_at = models.DateTimeField(null=True, blank=True)
+    last_active_at = models.DateTimeField(null=True, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True, default="")
 
     @classmethod
     def get_session_store_class(cls):

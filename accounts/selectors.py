@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import Group
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.groups import user_is_inviter
-from accounts.models import Invitation, Organization, User
+from accounts.models import Invitation, Organization, Session, User
 
 
 def viewer_with_relations(*, user: User) -> User:
@@ -73,6 +73,20 @@ def external_identities_visibility(*, user) -> Q:
     if not getattr(user, "is_authenticated", False):
         return NOTHING
     return Q(user_id=user.pk)
+
+
+def sessions_visibility(*, user) -> Q:
+    """A person's signed-in sessions are theirs alone, and only while they last."""
+    if not getattr(user, "is_authenticated", False):
+        return NOTHING
+    return Q(user_id=user.pk, expire_date__gt=timezone.now())
+
+
+def sessions_of(*, user) -> QuerySet[Session]:
+    """``user``'s own live sessions, most recently active first."""
+    return Session.objects.filter(sessions_visibility(user=user)).order_by(
+        F("last_active_at").desc(nulls_last=True), "-expire_date"
+    )
 
 
 # Organizations: members and invitations (issue 4).

@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "accounts.middleware.BearerAwareCsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.SessionActivityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -197,6 +198,8 @@ TASKS = {
         else "django_tasks_db.DatabaseBackend"
     }
 }
+# A session's last activity (and device) is written at most this often (seconds).
+SESSION_ACTIVITY_INTERVAL = env_int("SESSION_ACTIVITY_INTERVAL", 60)
 # A task RUNNING longer than this lost its worker and is run again (seconds).
 TASKS_RUNNING_TIMEOUT = env_int("TASKS_RUNNING_TIMEOUT", 300)
 # The readiness check fails when the oldest ready task waited longer (seconds).

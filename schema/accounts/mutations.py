@@ -7,7 +7,15 @@ from strawberry.types import Info
 
 from accounts.services import auth, registration
 from accounts.services.reauthentication import reauthenticate
-from schema.accounts.types import EmailRequestAccepted, LoggedOut, Reauthenticated, UserType
+from accounts.services.sessions import session_revoke, sessions_revoke_others
+from schema.accounts.types import (
+    EmailRequestAccepted,
+    LoggedOut,
+    Reauthenticated,
+    SessionsRevoked,
+    UserType,
+)
+from schema.ids import node_uuid
 from schema.mutations import input_mutation, mutation
 from schema.permissions import require_viewer
 
@@ -124,3 +132,18 @@ class AuthMutation:
             request=_request(info), actor=require_viewer(info), password=password
         )
         return Reauthenticated(valid_until=valid_until)
+
+    @input_mutation(
+        description=(
+            "End one of the viewer's sessions (User.sessions) at once, in every server "
+            "process; ending the current one signs it out. NOT_FOUND for any other id."
+        )
+    )
+    def revoke_session(self, info: Info, id: strawberry.ID) -> SessionsRevoked:
+        revoked = session_revoke(actor=require_viewer(info), session_id=node_uuid(id, "Session"))
+        return SessionsRevoked(revoked=revoked)
+
+    @mutation(description="End every session of the viewer but this one.")
+    def revoke_other_sessions(self, info: Info) -> SessionsRevoked:
+        revoked = sessions_revoke_others(actor=require_viewer(info), request=_request(info))
+        return SessionsRevoked(revoked=revoked)

@@ -19,6 +19,8 @@ from accounts.selectors import (
     invitations_addressed_to_user_visible_to,
     organization_visible_to,
     permission_groups_visibility,
+    sessions_of,
+    sessions_visibility,
     users_visibility,
 )
 from schema.directory.types import ContactType
@@ -117,6 +119,44 @@ class UserType(Scoped, relay.Node):
     )
     def invitations(self, info: Info) -> Iterable[models.Invitation]:
         return invitations_addressed_to_user_visible_to(user=self, viewer=viewer(info))
+
+    @connection(
+        DjangoListConnection["SessionType"],
+        description=(
+            "The viewer's signed-in sessions (devices), most recently active first; empty "
+            "for anyone else's account."
+        ),
+    )
+    def sessions(self, info: Info) -> Iterable[models.Session]:
+        sessions = sessions_of(user=self)
+        current = viewer(info)
+        return sessions if current is not None and current.pk == self.pk else sessions.none()
+
+
+@strawberry_django.type(models.Session, name="Session")
+class SessionType(Scoped, relay.Node):
+    """A signed-in session of the viewer. Its id is not the session key (the cookie's
+    secret), which never leaves the server."""
+
+    visibility = staticmethod(sessions_visibility)
+    public_id: relay.NodeID[str]
+    created_at: datetime | None = strawberry_django.field(description="When it signed in.")
+    last_active_at: datetime | None = strawberry_django.field(
+        description="Its last request, to the minute (SESSION_ACTIVITY_INTERVAL)."
+    )
+    ip_address: str | None = strawberry_django.field(description="The client address then.")
+    user_agent: strawberry.auto
+
+    @strawberry_django.field(
+        only=["session_key"], description="Whether this is the session making the request."
+    )
+    def current(self, info: Info) -> bool:
+        return self.session_key == info.context.request.session.session_key
+
+
+@strawberry.type(description="How many sessions ended.")
+class SessionsRevoked:
+    revoked: int
 
 
 def _profile_value(user: models.User, name: str) -> str:

@@ -191,3 +191,27 @@ def test_rate_limit_reached_on_one_process_holds_on_the_other(two_servers):
     right = {"input": {"email": user.email, "password": PASSWORD}}
     result = browser.graphql(second, LOGIN, right)
     assert [m["code"] for m in result["data"]["login"]["messages"]] == ["RATE_LIMITED"]
+
+
+def test_a_session_revoked_on_one_process_is_dead_on_the_other(two_servers):
+    first, second = two_servers
+    user = production_user("revoked@example.com")
+    laptop, phone = Browser(), Browser()
+    for browser in (laptop, phone):
+        login = {"input": {"email": user.email, "password": PASSWORD}}
+        assert browser.graphql(first, LOGIN, login)["data"]["login"]["__typename"] == "User"
+    assert phone.graphql(second, "{ me { email } }")["data"]["me"]["email"] == user.email
+
+    sessions = laptop.graphql(first, "{ me { sessions { edges { node { id current } } } } }")
+    [other] = [
+        edge["node"]["id"]
+        for edge in sessions["data"]["me"]["sessions"]["edges"]
+        if not edge["node"]["current"]
+    ]
+    revoke = "mutation($id: ID!) { revokeSession(input: {id: $id}) { __typename } }"
+    assert laptop.graphql(first, revoke, {"id": other})["data"]["revokeSession"] == {
+        "__typename": "SessionsRevoked"
+    }
+    # The phone's cookie is anonymous on the other process at once (Redis cache included).
+    assert phone.graphql(second, "{ me { email } }")["data"]["me"] is None
+    assert laptop.graphql(second, "{ me { email } }")["data"]["me"]["email"] == user.email
