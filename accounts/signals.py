@@ -32,6 +32,10 @@ user_display_name_changed = Signal()
 # User). Receivers end what belonged to the membership.
 membership_ended = Signal()
 
+# Sent with ``user`` while their data is exported (``sender``: User). Receivers answer a
+# ``dict`` of JSON-ready sections to add (e.g. ``{"contacts": [...]}``).
+user_data_exporting = Signal()
+
 # Sent with ``organization`` while it is wiped out, its row locked, before its members
 # are deleted (``sender``: Organization). Receivers delete what would not go with the
 # members and answer a ``dict`` of counts of what goes (e.g. ``{"teams": 2}``), taken

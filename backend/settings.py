@@ -344,6 +344,7 @@ RATE_LIMITS = {
     "external-login-address": (env_int("RATE_LIMIT_EXTERNAL_LOGIN_ADDRESS", 60), 15 * 60),
     # Each avatar upload decodes an image: bounded per user, also across aliases.
     "avatar-user": (env_int("RATE_LIMIT_AVATAR_USER", 30), 60 * 60),
+    "data-export-user": (env_int("RATE_LIMIT_DATA_EXPORT_USER", 5), 60 * 60),
 }
 # Number of reverse proxies in front of Roster that append to X-Forwarded-For (0: none).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)

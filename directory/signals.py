@@ -10,9 +10,11 @@ from accounts.signals import (
     membership_ended,
     organization_wiping_out,
     user_created,
+    user_data_exporting,
     user_display_name_changed,
     user_look_alike_built,
 )
+from directory.export import user_directory_export
 from directory.models import Contact, Team
 from directory.services.contacts import (
     profile_contact_build,
@@ -42,6 +44,11 @@ def end_team_memberships(sender, user, organization, **kwargs) -> None:
     # Teams hand the owner role on (or are deleted when left empty) and drop the
     # leaver's object permissions.
     team_memberships_end(user=user, organization_id=organization.pk)
+
+
+@receiver(user_data_exporting, sender=User, dispatch_uid="directory.data_export")
+def export_user_data(sender, user, **kwargs) -> dict:
+    return user_directory_export(user=user)
 
 
 @receiver(organization_wiping_out, sender=Organization, dispatch_uid="directory.wipe_out")

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import strawberry
+from django.utils import timezone
 from strawberry.types import Info
 
 from accounts.services import auth, registration
+from accounts.services.account import account_delete, account_export
 from accounts.services.reauthentication import reauthenticate
 from accounts.services.sessions import session_revoke, sessions_revoke_others
 from schema.accounts.types import (
+    AccountDeleted,
+    DataExport,
     EmailRequestAccepted,
     LoggedOut,
     Reauthenticated,
@@ -147,3 +151,27 @@ class AuthMutation:
     def revoke_other_sessions(self, info: Info) -> SessionsRevoked:
         revoked = sessions_revoke_others(actor=require_viewer(info), request=_request(info))
         return SessionsRevoked(revoked=revoked)
+
+    @mutation(
+        description=(
+            "Everything Roster holds about the viewer, as JSON (GDPR articles 15 and 20; "
+            "the shape is documented in README). Rate limited per user."
+        )
+    )
+    def export_my_data(self, info: Info) -> DataExport:
+        data = account_export(actor=require_viewer(info))
+        return DataExport(created_at=timezone.now(), data=data)
+
+    @input_mutation(
+        sensitive=True,
+        description=(
+            "Delete the viewer's account and personal data and sign out; confirmEmail must "
+            "repeat the account's email. The last administrator of an organization with "
+            "other members answers LAST_ADMINISTRATOR."
+        ),
+    )
+    def delete_account(self, info: Info, confirm_email: str) -> AccountDeleted:
+        account_delete(
+            actor=require_viewer(info), request=_request(info), confirm_email=confirm_email
+        )
+        return AccountDeleted()

@@ -11,6 +11,7 @@ import strawberry_django
 from django.contrib.auth.models import Group
 from strawberry import relay
 from strawberry.extensions import FieldExtension
+from strawberry.scalars import JSON
 from strawberry.types import Info
 from strawberry_django.relay import DjangoListConnection
 
@@ -157,6 +158,17 @@ class SessionType(Scoped, relay.Node):
 @strawberry.type(description="How many sessions ended.")
 class SessionsRevoked:
     revoked: int
+
+
+@strawberry.type(description="Everything Roster holds about the viewer (see README, data export).")
+class DataExport:
+    created_at: datetime
+    data: JSON
+
+
+@strawberry.type(description="The account is deleted and this session signed out.")
+class AccountDeleted:
+    ok: bool = True
 
 
 def _profile_value(user: models.User, name: str) -> str:
