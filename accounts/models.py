@@ -228,6 +228,27 @@ class ResetPasswordToken(OneTimeToken):
     pass
 
 
+class EmailChange(models.Model):
+    """A requested change of a user's email (``accounts.services.email_change``): confirmed
+    with a token mailed to the new address, reverted with one mailed to the old one.
+    Only the tokens' hashes are stored."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    old_email = models.EmailField()
+    new_email = models.EmailField()
+    confirm_token_hash = models.CharField(max_length=64, unique=True)
+    revert_token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirm_expires_at = models.DateTimeField()
+    revert_expires_at = models.DateTimeField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    reverted_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"email change of {self.user_id}"
+
+
 class Invitation(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey(

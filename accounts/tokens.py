@@ -15,6 +15,8 @@ class Purpose:
     VERIFY_EMAIL = "verify-email"
     RESET_PASSWORD = "reset-password"
     INVITATION = "invitation"
+    EMAIL_CHANGE = "email-change"
+    EMAIL_REVERT = "email-revert"
 
 
 def token_new() -> str:

@@ -233,6 +233,11 @@ INVITERS_GROUP = "Inviters"
 VERIFICATION_TOKEN_LIFETIME = timedelta(seconds=env_int("VERIFICATION_TOKEN_LIFETIME", 24 * 3600))
 RESET_PASSWORD_TOKEN_LIFETIME = timedelta(seconds=env_int("RESET_PASSWORD_TOKEN_LIFETIME", 3600))
 INVITATION_LIFETIME = timedelta(seconds=env_int("INVITATION_LIFETIME", 7 * 24 * 3600))
+# A new address is confirmed within this time; the old one may revert the change longer.
+EMAIL_CHANGE_TOKEN_LIFETIME = timedelta(seconds=env_int("EMAIL_CHANGE_TOKEN_LIFETIME", 24 * 3600))
+EMAIL_CHANGE_REVERT_LIFETIME = timedelta(
+    seconds=env_int("EMAIL_CHANGE_REVERT_LIFETIME", 7 * 24 * 3600)
+)
 # An unverified registration holds its address this long, then it is deleted
 # (``manage.py prunependingregistrations``); a new registration replaces it sooner.
 PENDING_REGISTRATION_LIFETIME = timedelta(

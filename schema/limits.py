@@ -20,6 +20,9 @@ SENSITIVE_FIELDS = frozenset(
         "acceptInvitation",
         "loginExternal",
         "reauthenticate",
+        "requestEmailChange",
+        "confirmEmailChange",
+        "revertEmailChange",
     }
 )
 

@@ -8,6 +8,11 @@ from strawberry.types import Info
 
 from accounts.services import auth, registration
 from accounts.services.account import account_delete, account_export
+from accounts.services.email_change import (
+    email_change_confirm,
+    email_change_request,
+    email_change_revert,
+)
 from accounts.services.reauthentication import reauthenticate
 from accounts.services.sessions import session_revoke, sessions_revoke_others
 from schema.accounts.types import (
@@ -175,3 +180,31 @@ class AuthMutation:
             actor=require_viewer(info), request=_request(info), confirm_email=confirm_email
         )
         return AccountDeleted()
+
+    @input_mutation(
+        sensitive=True,
+        description=(
+            "Mail a confirmation link to newEmail (nothing changes until it is opened) and "
+            "a notice with a revert link to the current address. An address of another "
+            "account answers alike (its owner is told instead)."
+        ),
+    )
+    def request_email_change(self, info: Info, new_email: str) -> EmailRequestAccepted:
+        email_change_request(
+            actor=require_viewer(info), request=_request(info), new_email=new_email
+        )
+        return EmailRequestAccepted()
+
+    @input_mutation(description="Make the new address the account's email, with its token.")
+    def confirm_email_change(self, info: Info, token: str) -> UserType:
+        return email_change_confirm(request=_request(info), token=token)
+
+    @input_mutation(
+        description=(
+            "From the old address (valid EMAIL_CHANGE_REVERT_LIFETIME): cancel the change or "
+            "restore the old email, end every session and remove the password and the "
+            "identities linked since (the account is being recovered)."
+        )
+    )
+    def revert_email_change(self, info: Info, token: str) -> UserType:
+        return email_change_revert(request=_request(info), token=token)
