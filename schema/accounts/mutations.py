@@ -130,8 +130,8 @@ class AuthMutation:
     @input_mutation(
         description=(
             "Confirm it is you: the password again (and, once the account has a second "
-            "factor, its code). Opens sensitive operations (wipeOutOrganization, and later "
-            "email change, second-factor removal, account deletion) in this session for "
+            "factor, its code). Opens sensitive operations (wipeOutOrganization, "
+            "requestEmailChange, deleteAccount) in this session for "
             "REAUTHENTICATION_TTL seconds. Accounts without a password re-authenticate "
             "through /api/user/oidc/authenticate/?reauthenticate=1."
         )
