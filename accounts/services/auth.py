@@ -135,7 +135,7 @@ def token_email_send(user: User, *, purpose: str) -> None:
         context={
             "first_name": first_name_of(user),
             "link": frontend_url(kind.path, token=token),
-            "lifetime_hours": _hours(kind.lifetime),
+            "lifetime_hours": lifetime_hours(kind.lifetime),
         },
     )
 
@@ -145,7 +145,7 @@ def first_name_of(user: User) -> str:
     return profile.first_name if profile else ""
 
 
-def _hours(lifetime: timedelta) -> int:
+def lifetime_hours(lifetime: timedelta) -> int:
     return max(1, round(lifetime.total_seconds() / 3600))
 
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 from accounts.emails import email_send, frontend_url
 from accounts.models import EmailChange, User, UserExternalAuthentication, email_normalize
 from accounts.ratelimit import client_address, rate_limit_hit
-from accounts.services.auth import email_request_limit, first_name_of
+from accounts.services.auth import email_request_limit, first_name_of, lifetime_hours
 from accounts.sessions import sessions_end
 from accounts.tokens import Purpose, token_hash, token_new
 from backend.errors import Invalid, TokenExpired, TokenInvalid, Unauthenticated
@@ -71,9 +71,7 @@ def email_change_request(*, actor, request: HttpRequest, new_email: str) -> None
             context={
                 "first_name": first_name_of(user),
                 "link": frontend_url("confirm-email-change", token=confirm),
-                "lifetime_hours": max(
-                    1, round(settings.EMAIL_CHANGE_TOKEN_LIFETIME.total_seconds() / 3600)
-                ),
+                "lifetime_hours": lifetime_hours(settings.EMAIL_CHANGE_TOKEN_LIFETIME),
             },
         )
     email_send(

@@ -4,8 +4,6 @@ in the middle is delivered by another one."""
 
 from __future__ import annotations
 
-import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -13,10 +11,11 @@ import time
 
 import pytest
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 
 from accounts.emails import email_send
 from accounts.models import OutgoingEmail
+from tests.processes import production_environment
 from tests.smtp_server import SmtpServer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -34,29 +33,15 @@ def database_tasks(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
-def _database_url() -> str:
-    conf = connection.settings_dict
-    user = conf.get("USER") or "postgres"
-    host = conf.get("HOST") or "127.0.0.1"
-    port = conf.get("PORT") or 5432
-    return f"postgres://{user}@{host}:{port}/{conf['NAME']}"
-
-
 def worker(smtp: SmtpServer) -> subprocess.Popen:
     """A production worker process (not the test settings), on the test database."""
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "ROSTER_TESTING"}}
-    env.update(
-        DATABASE_URL=_database_url(),
-        SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="127.0.0.1",
-        EMAIL_HOST="127.0.0.1",
+    env = production_environment(
         EMAIL_PORT=str(smtp.port),
         EMAIL_USE_TLS="0",
         EMAIL_TIMEOUT="20",
         EMAIL_RETRY_BASE_DELAY="0.05",
         EMAIL_RETRY_MAX_DELAY="0.2",
         TASKS_RUNNING_TIMEOUT="2",
-        DB_CONN_MAX_AGE="0",
     )
     env.pop("REDIS_URL", None)
     return subprocess.Popen(

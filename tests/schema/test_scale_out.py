@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import http.cookiejar
 import json
-import os
-import secrets
 import socket
 import subprocess
 import sys
@@ -22,6 +20,7 @@ from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.db import connection
 
 from tests.factories import PASSWORD, UserFactory
+from tests.processes import production_environment
 
 pytestmark = [
     pytest.mark.postgres,
@@ -55,32 +54,16 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _database_url() -> str:
-    conf = connection.settings_dict
-    user = conf.get("USER") or "postgres"
-    host = conf.get("HOST") or "127.0.0.1"
-    port = conf.get("PORT") or 5432
-    return f"postgres://{user}@{host}:{port}/{conf['NAME']}"
-
-
 @pytest.fixture(scope="module")
 def two_servers(django_db_setup, django_db_blocker):
-    env = {
-        key: value for key, value in os.environ.items() if key not in {"DEBUG", "ROSTER_TESTING"}
-    }
-    env.update(
-        DATABASE_URL=_database_url(),
+    env = production_environment(
         REDIS_URL=settings.REDIS_URL,
         CACHE_KEY_PREFIX=f"scale-{uuid.uuid4().hex}",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="127.0.0.1",
-        EMAIL_HOST="127.0.0.1",
         EMAIL_PORT="9",
         SECURE_SSL_REDIRECT="0",
         SESSION_COOKIE_SECURE="0",
         CSRF_COOKIE_SECURE="0",
         RATE_LIMIT_LOGIN_EMAIL="3",
-        DB_CONN_MAX_AGE="0",
     )
     ports = [_free_port(), _free_port()]
     processes = [
