@@ -1,5 +1,9 @@
-.PHONY: bench
+.PHONY: bench bench-scale
 
 # GraphQL against plain Django views (see README, "Benchmark"); needs .venv (python3 dev.py test).
 bench:
 	.venv/bin/python bench/run.py $(ARGS)
+
+# One page of contacts at 10k, 100k and 1M visible contacts (see docs/performance.md).
+bench-scale:
+	.venv/bin/python bench/scale.py $(ARGS)
