@@ -321,6 +321,11 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    if SESSION_COOKIE_SECURE:
+        # A "__Host-" cookie is accepted only over HTTPS, for this exact host and path "/",
+        # so no sibling subdomain can plant (toss) a session into a visitor's browser:
+        # the browser that registered an account is recognised by its session alone.
+        SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not TESTING)
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)

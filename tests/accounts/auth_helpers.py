@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlparse
 
+from django.conf import settings
 from django.core import mail
 
 STRONG_PASSWORD = "plum-orbit-cascade-71"
@@ -44,5 +45,5 @@ def mails_to(address: str) -> list:
 
 
 def session_cookie(client) -> str | None:
-    cookie = client.http.cookies.get("sessionid")
+    cookie = client.http.cookies.get(settings.SESSION_COOKIE_NAME)
     return cookie.value if cookie and cookie.value else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.hashers import MD5PasswordHasher
 from django.contrib.sessions.models import Session
 
@@ -119,7 +120,7 @@ def test_logout_ends_the_session_server_side(gql, user):
     assert gql.execute(ME).data == {"me": None}
     assert not Session.objects.filter(session_key=old_cookie).exists()
     replay = GraphQLClient()
-    replay.http.cookies["sessionid"] = old_cookie
+    replay.http.cookies[settings.SESSION_COOKIE_NAME] = old_cookie
     assert replay.execute(ME).data == {"me": None}
 
 

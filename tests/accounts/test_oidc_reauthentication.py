@@ -48,14 +48,16 @@ def error_of(response) -> str | None:
 
 def test_a_fresh_sign_in_at_the_provider_opens_sensitive_operations(ada, oidc_provider):
     assert operation_codes(wipe_out(ada)) == ["REAUTHENTICATION_REQUIRED"]
-    session_key = ada.http.cookies["sessionid"].value
+    session_key = ada.http.cookies[settings.SESSION_COOKIE_NAME].value
 
     response, _, _ = browser_sign_in(ada.http, authenticate_query=REAUTHENTICATE)
 
     assert response.status_code == 302 and error_of(response) is None
     sent = oidc_provider.authorize_params[-1]
     assert (sent["prompt"], sent["max_age"]) == ("login", "0")
-    assert ada.http.cookies["sessionid"].value == session_key  # the same session, marked
+    assert (
+        ada.http.cookies[settings.SESSION_COOKIE_NAME].value == session_key
+    )  # the same session, marked
     assert wipe_out(ada)["__typename"] == "OrganizationWipeOut"
 
 

@@ -10,6 +10,8 @@ import sys
 import pytest
 from django.conf import settings
 
+from tests.factories import PASSWORD
+
 pytestmark = pytest.mark.django_db
 
 
@@ -43,6 +45,24 @@ def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 def test_production_settings_pass_the_deploy_check():
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env())
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_session_cookie_is_host_only_over_https(gql, user):
+    """``__Host-``: Secure, path "/", no Domain, so a sibling subdomain cannot set it."""
+    probe = "from django.conf import settings; print(settings.SESSION_COOKIE_NAME)"
+    output = manage("shell", "-c", probe, env=production_env()).stdout
+    assert output.strip().splitlines()[-1] == "__Host-sessionid"
+    response = gql.http.post(
+        "/api/user/graphql/",
+        {
+            "query": "mutation($i: LoginInput!) { login(input: $i) { __typename } }",
+            "variables": {"i": {"email": user.email, "password": PASSWORD}},
+        },
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN=gql.csrf_token,
+    )
+    cookie = response.cookies["__Host-sessionid"]
+    assert cookie["secure"] and cookie["path"] == "/" and not cookie["domain"]
 
 
 def test_production_refuses_to_start_without_a_secret_key():
