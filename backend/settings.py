@@ -213,6 +213,9 @@ GRAPHQL_MAX_ALIASES = env_int("GRAPHQL_MAX_ALIASES", 30)
 GRAPHQL_MAX_TOKENS = env_int("GRAPHQL_MAX_TOKENS", 2000)
 GRAPHQL_MAX_DIRECTIVES = env_int("GRAPHQL_MAX_DIRECTIVES", 20)
 GRAPHQL_PAGE_SIZE_MAX = 100
+# contacts { totalCount } is exact up to this many contacts; beyond it, this bound with
+# totalCountIsExact false (counting a million rows costs seconds, 1,000 a few ms).
+DIRECTORY_COUNT_EXACT_UP_TO = env_int("DIRECTORY_COUNT_EXACT_UP_TO", 1000)
 STRAWBERRY_DJANGO = {
     "MUTATIONS_DEFAULT_HANDLE_ERRORS": True,
     "PAGINATION_DEFAULT_LIMIT": GRAPHQL_PAGE_SIZE_MAX,

@@ -17,7 +17,7 @@ from django.db import transaction
 from accounts.models import NAME_MAX_LENGTH, Organization, ProfileData, User
 from accounts.services.groups import permission_groups_setup
 from directory.models import Contact
-from directory.services.contacts import profile_contact_full_name
+from directory.services.contacts import profile_contact_build
 
 BENCH_PASSWORD = "bench-password-not-secret-7"
 FIRST_NAMES = [
@@ -99,12 +99,7 @@ def seed(
     )
     profile_contacts = []
     for user in users:
-        contact = Contact(
-            owner=user,
-            user=user,
-            full_name=profile_contact_full_name(user),
-            data={"emails": [{"type": "Work", "value": user.email}]},
-        )
+        contact = profile_contact_build(user=user)
         contact.search_fields_refresh()
         profile_contacts.append(contact)
     Contact.objects.bulk_create(profile_contacts, batch_size=1000)

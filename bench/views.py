@@ -21,6 +21,7 @@ from accounts.selectors import (
     viewer_with_relations,
 )
 from directory.contact_data import contact_data_merge, contact_text_merge
+from directory.listing import contacts_count, contacts_page_ids
 from directory.selectors import (
     VIEWER_OVERRIDES,
     contacts_merged_for,
@@ -99,12 +100,13 @@ def contacts(request):
         return JsonResponse({"error": "INVALID"}, status=400)
     user = request.user
     search = request.GET.get("search", "")[:SEARCH_MAX_CHARS]
-    queryset = contacts_merged_for(user=user, search=search)
-    total = queryset.count()
+    total = contacts_count(user=user, search=search).value
+    ids = contacts_page_ids(user=user, search=search, limit=first + 1)
     page = list(
-        queryset.only(
-            "id", "full_name", "short_name", "data", "owner", "user", "override"
-        ).prefetch_related(viewer_overrides_prefetch(user=user))[: first + 1]
+        contacts_merged_for(user=user)
+        .filter(pk__in=ids)
+        .only("id", "full_name", "short_name", "data", "owner", "user", "override")
+        .prefetch_related(viewer_overrides_prefetch(user=user))[: first + 1]
     )
     edges = []
     for contact in page[:first]:

@@ -23,6 +23,12 @@ class Contact(models.Model):
     - profile contact: ``user`` is set and ``owner == user``;
     - override: ``override`` points at the contact it privately amends for ``owner``;
     - personal contact: neither.
+
+    A profile contact also carries its user's organization (``organization``, null for
+    every other contact), so that "the profile contacts of organization X" is one index
+    range in the directory's order (``contact_listing_organization``), like "the personal
+    contacts of owner Y" (``contact_listing_owner``). ``profile_contact_organization_sync``
+    keeps it in step whenever a user's organization is saved.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -38,6 +44,15 @@ class Contact(models.Model):
     )
     override = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="overrides"
+    )
+    organization = models.ForeignKey(
+        "accounts.Organization",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,  # as the user's own organization is
+        related_name="+",
+        db_index=False,  # served by contact_listing_organization
     )
     full_name = models.CharField(max_length=150, blank=True, default="", validators=NO_NUL)
     short_name = models.CharField(max_length=50, blank=True, default="", validators=NO_NUL)
@@ -72,8 +87,25 @@ class Contact(models.Model):
                 condition=Q(override__isnull=False),
                 name="contact_one_override_per_owner",
             ),
+            models.CheckConstraint(
+                condition=Q(organization__isnull=True) | Q(user__isnull=False),
+                name="contact_organization_only_on_profile",
+            ),
         ]
-        indexes = [models.Index(fields=["owner", "full_name"])]
+        # The directory lists contacts in (search_full_name, id) order: each stream of its
+        # merged view (directory/listing.py) reads one of these ranges in that order.
+        indexes = [
+            models.Index(
+                fields=["organization", "search_full_name", "id"],
+                condition=Q(organization__isnull=False),
+                name="contact_listing_organization",
+            ),
+            models.Index(
+                fields=["owner", "search_full_name", "id"],
+                condition=Q(override__isnull=True, organization__isnull=True),
+                name="contact_listing_owner",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.full_name or str(self.id)

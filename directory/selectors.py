@@ -7,9 +7,10 @@ from django.db.models.functions import Coalesce, NullIf
 
 from accounts.selectors import NOTHING
 from directory.models import Contact
-from directory.search import search_terms
 
 VIEWER_OVERRIDES = "viewer_overrides"
+# The name a viewer sees a contact under, normalized: the merged view's order (then id).
+LISTING_NAME = "listing_name"
 
 
 def _authenticated(user) -> bool:
@@ -17,10 +18,12 @@ def _authenticated(user) -> bool:
 
 
 def _bases_visible_to(user) -> Q:
-    """Profile contacts of the user's organization (and the user's own), personal contacts."""
-    visible = Q(owner=user, override__isnull=True)
+    """Profile contacts of the user's organization (the user's own among them), personal
+    contacts (and the user's own profile contact while they have no organization). Each
+    side is one range of an index (``Contact.Meta.indexes``)."""
+    visible = Q(owner=user, override__isnull=True, organization__isnull=True)
     if user.organization_id is not None:
-        visible |= Q(user__organization_id=user.organization_id)
+        visible |= Q(organization_id=user.organization_id)
     return visible
 
 
@@ -36,7 +39,7 @@ def contacts_visibility(*, user) -> Q:
         return NOTHING
     visible = _bases_visible_to(user)
     if user.organization_id is not None:
-        visible |= Q(owner=user, override__user__organization_id=user.organization_id)
+        visible |= Q(owner=user, override__organization_id=user.organization_id)
     return visible
 
 
@@ -67,64 +70,30 @@ def contacts_listed_for(*, user) -> QuerySet[Contact]:
     return Contact.objects.filter(contacts_listed_visibility(user=user))
 
 
-def contacts_merged_for(*, user, search: str | None = None) -> QuerySet[Contact]:
-    """The merged view of ``user``, ordered by the name the user sees, then id.
+def contacts_merged_for(*, user) -> QuerySet[Contact]:
+    """The merged view of ``user``, ordered by the name the user sees (normalized, in
+    ``listing_name``), then id; ``directory.listing`` reads it a page at a time.
 
-    ``search`` matches the full name, short name, email and phone values of the merged view,
-    ignoring case and accents: the override's name when it sets one (the base's otherwise),
-    and the values of both.
+    The name is the override's when the user's own override sets one, the base's otherwise.
     """
     if not _authenticated(user):
         return Contact.objects.none()
-    no_name = Value("", output_field=TextField())
     # One LEFT JOIN to the viewer's override (at most one per base: a unique constraint).
-    queryset = contacts_listed_for(user=user).alias(
-        viewer_override=FilteredRelation("overrides", condition=Q(overrides__owner=user)),
-        merged_search_full_name=Coalesce(
-            NullIf(F("viewer_override__search_full_name"), no_name), F("search_full_name")
-        ),
-        merged_search_short_name=Coalesce(
-            NullIf(F("viewer_override__search_short_name"), no_name), F("search_short_name")
-        ),
-        override_search_values=F("viewer_override__search_values"),
-    )
-    terms = search_terms(search)
-    if terms:
-        queryset = queryset.filter(
-            _candidates(user=user, terms=terms),
-            _merged_match(terms),
+    return (
+        contacts_listed_for(user=user)
+        .alias(viewer_override=FilteredRelation("overrides", condition=Q(overrides__owner=user)))
+        .annotate(
+            **{
+                LISTING_NAME: Coalesce(
+                    NullIf(
+                        F("viewer_override__search_full_name"), Value("", output_field=TextField())
+                    ),
+                    F("search_full_name"),
+                )
+            }
         )
-    return queryset.order_by("merged_search_full_name", "id")
-
-
-def _row_match(terms: list[str], prefix: str = "") -> Q:
-    match = Q()
-    for term in terms:
-        match |= Q(**{f"{prefix}search_full_name__contains": term})
-        match |= Q(**{f"{prefix}search_short_name__contains": term})
-        match |= Q(**{f"{prefix}search_values__contains": term})
-    return match
-
-
-def _candidates(*, user, terms: list[str]) -> Q:
-    """Contacts whose own row or whose viewer's override row matches: a superset of the
-    answer that PostgreSQL finds through the trigram index."""
-    matching = (
-        Contact.objects.filter(_row_match(terms))
-        .filter(Q(override__isnull=True) | Q(owner=user))
-        .values(base_id=Coalesce("override_id", "id"))
+        .order_by(LISTING_NAME, "id")
     )
-    return Q(pk__in=matching)
-
-
-def _merged_match(terms: list[str]) -> Q:
-    match = Q()
-    for term in terms:
-        match |= Q(merged_search_full_name__contains=term)
-        match |= Q(merged_search_short_name__contains=term)
-        match |= Q(search_values__contains=term)
-        match |= Q(override_search_values__contains=term)
-    return match
 
 
 def viewer_overrides_prefetch(*, user) -> Prefetch:

@@ -2,7 +2,7 @@
 
 Each receiver runs inside the sender's transaction and under its locks."""
 
-from django.db.models.signals import post_delete
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from accounts.models import Organization, User
@@ -19,6 +19,7 @@ from directory.models import Contact, Team
 from directory.services.contacts import (
     profile_contact_build,
     profile_contact_create,
+    profile_contact_organization_sync,
     profile_contact_sync,
 )
 from directory.services.teams import team_memberships_end, team_permissions_purge
@@ -37,6 +38,16 @@ def build_profile_contact(sender, user, **kwargs) -> None:
 @receiver(user_display_name_changed, sender=User, dispatch_uid="directory.profile_contact_sync")
 def sync_profile_contact(sender, user, **kwargs) -> None:
     profile_contact_sync(user=user)
+
+
+@receiver(post_save, sender=User, dispatch_uid="directory.profile_contact_organization")
+def follow_organization(sender, instance: User, created: bool, raw: bool = False, **kwargs) -> None:
+    """Every change of a user's organization goes through saving the user (joining,
+    leaving, an administrator's edit); a new user's profile contact starts with it."""
+    update_fields = kwargs.get("update_fields")
+    if created or raw or (update_fields is not None and "organization" not in update_fields):
+        return
+    profile_contact_organization_sync(user=instance)
 
 
 @receiver(membership_ended, sender=User, dispatch_uid="directory.team_memberships_end")

@@ -56,6 +56,7 @@ def profile_contact_full_name(user) -> str:
 def _profile_contact_defaults(user) -> dict:
     return {
         "owner": user,
+        "organization_id": user.organization_id,
         "full_name": profile_contact_full_name(user),
         "data": {"emails": [{"type": "Work", "value": user.email}]} if user.email else {},
     }
@@ -79,6 +80,14 @@ def profile_contact_sync(*, user) -> None:
     full_name = profile_contact_full_name(user)
     Contact.objects.filter(user=user).update(
         full_name=full_name, search_full_name=search_normalize(full_name)
+    )
+
+
+def profile_contact_organization_sync(*, user) -> None:
+    """The profile contact follows its user into (or out of) an organization: the
+    directory's visibility reads the organization off the contact."""
+    Contact.objects.filter(user=user).exclude(organization_id=user.organization_id).update(
+        organization_id=user.organization_id
     )
 
 

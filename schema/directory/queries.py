@@ -7,21 +7,18 @@ from collections.abc import Iterable
 import strawberry
 import strawberry_django
 from strawberry.types import Info
-from strawberry_django.relay import DjangoListConnection
 
 from directory.selectors import contact_named_by, contacts_merged_for
-from schema.directory.types import CONTACT_ID_TYPES, ContactType
+from schema.directory.types import CONTACT_ID_TYPES, ContactConnection, ContactType
 from schema.ids import node_uuid
 from schema.pagination import connection
 from schema.permissions import require_viewer
-
-SEARCH_MAX_CHARS = 100
 
 
 @strawberry.type
 class Query:
     @connection(
-        DjangoListConnection[ContactType],
+        ContactConnection,
         description=(
             "The viewer's merged contact view, ordered by name: the profile contacts of the "
             "organization and the viewer's personal contacts, each through the viewer's own "
@@ -30,8 +27,9 @@ class Query:
         ),
     )
     def contacts(self, info: Info, search: str | None = None) -> Iterable[ContactType]:
-        user = require_viewer(info)
-        return contacts_merged_for(user=user, search=(search or "")[:SEARCH_MAX_CHARS])
+        # The whole merged view, in order; ContactConnection reads the page (with ``search``)
+        # from it by position.
+        return contacts_merged_for(user=require_viewer(info))
 
     @strawberry_django.field(
         description=(

@@ -17,9 +17,12 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from backend.keyset import Count, Position
 from directory import models
 from directory.contact_data import contact_data_merge, contact_text_merge
+from directory.listing import contacts_count, contacts_page_ids
 from directory.selectors import (
+    LISTING_NAME,
     contacts_listed_visibility,
     contacts_visibility,
     viewer_override_of,
@@ -30,7 +33,10 @@ from directory.services.contacts import (
     contact_can_override,
     contact_can_update,
 )
+from schema.pagination import KeysetConnection
 from schema.permissions import Scoped, viewer
+
+SEARCH_MAX_CHARS = 100
 
 # The ids that name a stored contact: a merged contact is named by its base.
 CONTACT_ID_TYPES = frozenset({"Contact", "RawContact"})
@@ -160,3 +166,40 @@ class ContactType(Scoped, relay.Node):
             .get_queryset(queryset, info, **kwargs)
             .prefetch_related(viewer_overrides_prefetch(user=viewer(info)))
         )
+
+
+def _search(kwargs: dict[str, Any]) -> str:
+    return (kwargs.get("search") or "")[:SEARCH_MAX_CHARS]
+
+
+@strawberry.type(
+    name="ContactConnection",
+    description=(
+        "A page of the viewer's merged contact view, read by position: a cursor holds the "
+        "name and id of a contact, so every page costs what the first one does."
+    ),
+)
+class ContactConnection(KeysetConnection[ContactType]):
+    CURSOR_PREFIX = "contact"
+
+    @classmethod
+    def page(cls, nodes, *, info, limit, after, before, backwards, **kwargs) -> list:
+        # ``nodes``: the merged view, scoped and optimized for the selection, in order.
+        ids = contacts_page_ids(
+            user=viewer(info),
+            search=_search(kwargs),
+            limit=limit,
+            after=after,
+            before=before,
+            backwards=backwards,
+        )
+        page = nodes.filter(pk__in=ids)
+        return list((page.reverse() if backwards else page)[:limit])
+
+    @classmethod
+    def position(cls, node: models.Contact) -> Position:
+        return Position(key=getattr(node, LISTING_NAME), id=node.pk)
+
+    @classmethod
+    def count(cls, nodes, *, info, **kwargs) -> Count:
+        return contacts_count(user=viewer(info), search=_search(kwargs))

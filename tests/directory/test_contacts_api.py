@@ -472,13 +472,14 @@ QUERY_COUNT_DOCUMENT = """
 def test_contacts_query_count_does_not_grow_with_contacts(
     make_client, django_assert_num_queries, search
 ):
-    # The viewer (session from the cache), the page with its total (a window count), and the
-    # viewer's overrides of the page in one query: 3, for 2 contacts as for 200.
+    # The viewer (session from the cache), the page (read by position), its total (a count
+    # that stops at DIRECTORY_COUNT_EXACT_UP_TO) and the viewer's overrides of the page in one
+    # query: 4, for 2 contacts as for 200.
     for size in (2, 200):
         viewer = _org_with_contacts(size, OrganizationFactory(plan="enterprise"))
         client = make_client(viewer)
         client.csrf_token  # the CSRF cookie request is not part of the count
-        with django_assert_num_queries(3):
+        with django_assert_num_queries(4):
             result = client.execute(QUERY_COUNT_DOCUMENT, {"search": search})
         assert not result.errors
         edges = result.data["contacts"]["edges"]

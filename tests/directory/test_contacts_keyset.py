@@ -1,0 +1,166 @@
+"""The merged view read by position (issue #18): cursors hold a contact's merged name and id,
+the total count stops at a bound, and a profile contact follows its user's organization."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from django.test import override_settings
+
+from accounts.services.members import member_remove
+from directory.models import Contact
+from tests.directory.contacts_api import contact_id, contacts, nodes, override
+from tests.factories import OrganizationFactory, UserFactory, administrator
+
+COUNT = "query($search: String) { contacts(search: $search) { totalCount totalCountIsExact } }"
+
+
+@pytest.fixture
+def team(organization):
+    """A viewer, five colleagues (Anna to Emil) and two personal contacts (Finn, Gus)."""
+    viewer = UserFactory(organization=organization, first_name="Zed", last_name="Viewer")
+    for first in ("Anna", "Bert", "Cleo", "Dirk", "Emil"):
+        UserFactory(organization=organization, first_name=first, last_name="Colleague")
+    Contact.objects.create(owner=viewer, full_name="Finn Personal")
+    Contact.objects.create(owner=viewer, full_name="Gus Personal")
+    return viewer
+
+
+def _names(page) -> list[str]:
+    return [edge["node"]["fullName"] for edge in page["edges"]]
+
+
+def _walk(client, *, backwards: bool = False, size: int = 2, **variables) -> list[str]:
+    """Every name of the view, page by page, forward with first/after or backward with
+    last/before, as a client pages through it."""
+    names, cursor = [], None
+    while True:
+        if backwards:
+            page = contacts(client, last=size, before=cursor, **variables)
+            names = _names(page) + names
+            if not page["pageInfo"]["hasPreviousPage"]:
+                return names
+            cursor = page["pageInfo"]["startCursor"]
+        else:
+            page = contacts(client, first=size, after=cursor, **variables)
+            names += _names(page)
+            if not page["pageInfo"]["hasNextPage"]:
+                return names
+            cursor = page["pageInfo"]["endCursor"]
+
+
+def test_pages_forward_and_backward_list_the_merged_view_once_in_order(make_client, team):
+    client = make_client(team)
+    bert = Contact.objects.get(full_name="Bert Colleague")
+    override(client, contact_id(bert), fullName="Xavier (was Bert)")  # sorts near the end
+    dirk = Contact.objects.get(full_name="Dirk Colleague")
+    override(client, contact_id(dirk), shortName="D")  # keeps its place: no name of its own
+    expected = [
+        "Anna Colleague",
+        "Cleo Colleague",
+        "Dirk Colleague",
+        "Emil Colleague",
+        "Finn Personal",
+        "Gus Personal",
+        "Xavier (was Bert)",
+        "Zed Viewer",
+    ]
+    assert _names(contacts(client, first=100)) == expected
+    for size in (1, 2, 3, 8):
+        assert _walk(client, size=size) == expected
+        assert _walk(client, size=size, backwards=True) == expected
+
+
+def test_another_persons_override_never_moves_a_contact_in_my_view(make_client, team):
+    colleague = UserFactory(organization=team.organization, first_name="Hugo", last_name="Other")
+    anna = Contact.objects.get(full_name="Anna Colleague")
+    override(make_client(colleague), contact_id(anna), fullName="Zzz Anna")
+    assert _walk(make_client(team), size=2)[:2] == ["Anna Colleague", "Bert Colleague"]
+
+
+def test_search_pages_follow_the_merged_names(make_client, team):
+    client = make_client(team)
+    cleo = Contact.objects.get(full_name="Cleo Colleague")
+    override(client, contact_id(cleo), fullName="Cléopâtre")
+    assert _walk(client, size=1, search="colleague") == [
+        "Anna Colleague",
+        "Bert Colleague",
+        "Dirk Colleague",
+        "Emil Colleague",
+    ]
+    assert _walk(client, size=1, search="cleopatre") == ["Cléopâtre"]
+    assert _walk(client, size=1, search="personal", backwards=True) == [
+        "Finn Personal",
+        "Gus Personal",
+    ]
+
+
+def test_a_cursor_that_was_not_handed_out_is_invalid(make_client, team):
+    client = make_client(team)
+    forged = [
+        "not base64 at all",
+        base64.b64encode(b"arrayconnection:3").decode(),  # an offset cursor
+        base64.b64encode(b'contact:["a"]').decode(),
+        base64.b64encode(b'contact:["a", "not-a-uuid"]').decode(),
+        base64.b64encode(b'team:["a", "6f1d6d2e-0000-4000-8000-000000000000"]').decode(),
+    ]
+    for cursor in forged:
+        for argument in ("after", "before"):
+            result = client.execute(
+                "query($c: String) { contacts(" + argument + ": $c, first: 1) { totalCount } }",
+                {"c": cursor},
+            )
+            assert result.error_codes() == ["INVALID"], (cursor, argument)
+            assert result.errors[0]["message"] == "Invalid pagination cursor."
+
+
+def test_a_cursor_reveals_nothing_beyond_the_contact_it_follows(make_client, team):
+    page = contacts(make_client(team), first=1)
+    kind, payload = base64.b64decode(page["pageInfo"]["endCursor"]).decode().split(":", 1)
+    name, pk = json.loads(payload)
+    assert (kind, name) == ("contact", "anna colleague")
+    assert pk == str(Contact.objects.get(full_name="Anna Colleague").pk)
+
+
+def test_another_viewers_cursor_reads_only_my_own_view(make_client, team, other_organization):
+    outsider = UserFactory(organization=other_organization, first_name="Olga", last_name="Out")
+    Contact.objects.create(owner=outsider, full_name="Olga's plumber")
+    theirs = contacts(make_client(outsider), first=1)["pageInfo"]["endCursor"]
+    mine = _names(contacts(make_client(team), first=100, after=theirs))
+    # A position, not a key to anything: the rows after "olga out" in the viewer's own view.
+    assert mine == ["Zed Viewer"]
+
+
+@override_settings(DIRECTORY_COUNT_EXACT_UP_TO=3)
+def test_the_total_count_is_exact_up_to_the_bound(make_client, team):
+    client = make_client(team)
+    answer = client.execute(COUNT).data["contacts"]
+    assert answer == {"totalCount": 3, "totalCountIsExact": False}
+    answer = client.execute(COUNT, {"search": "personal"}).data["contacts"]
+    assert answer == {"totalCount": 2, "totalCountIsExact": True}
+    answer = client.execute(COUNT, {"search": "colleague"}).data["contacts"]
+    assert answer == {"totalCount": 3, "totalCountIsExact": False}
+
+
+def test_the_total_count_is_exact_below_the_bound(make_client, team):
+    answer = make_client(team).execute(COUNT).data["contacts"]
+    assert answer == {"totalCount": 8, "totalCountIsExact": True}
+
+
+def test_a_profile_contact_follows_its_user_between_organizations(make_client, team):
+    anna = Contact.objects.get(full_name="Anna Colleague")
+    assert anna.organization_id == team.organization_id
+    admin = administrator(organization=team.organization)
+    member_remove(actor=admin, user_guid=str(anna.user.guid))
+    anna.refresh_from_db()
+    assert anna.organization_id is None
+    assert "Anna Colleague" not in [node["fullName"] for node in nodes(make_client(team))]
+    # Alone, Anna still sees her own profile contact (and nobody else's).
+    assert [node["fullName"] for node in nodes(make_client(anna.user))] == ["Anna Colleague"]
+    elsewhere = OrganizationFactory(name="Elsewhere")
+    anna.user.organization = elsewhere
+    anna.user.save()  # an administrator's edit in the admin: a full save
+    anna.refresh_from_db()
+    assert anna.organization_id == elsewhere.pk
