@@ -107,7 +107,10 @@ def measured(django_db_setup, django_db_blocker):
     return results
 
 
-@pytest.mark.parametrize("request_name", ["first page", "page 200", "selective search"])
+# Not the selective search: for it PostgreSQL reads the viewer's personal contacts (5 % of
+# the seed) with a filter rather than the trigram index, which grows with them (2.5 x in
+# wall time at 1M, docs/performance.md); its plan is checked below.
+@pytest.mark.parametrize("request_name", ["first page", "page 200"])
 def test_a_page_reads_the_same_rows_at_10k_and_50k(measured, request_name):
     small, large = (measured[(request_name, size)] for size in SIZES)
     assert len(small["plans"]) == len(large["plans"])  # the same statements
