@@ -7,46 +7,15 @@ save). The search term goes through the same function, so SQLite and PostgreSQL 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 
-# Letters that carry their "accent" in the letter itself (no Unicode decomposition), mapped the
-# way PostgreSQL's ``unaccent`` maps them.
-_UNDECOMPOSABLE = str.maketrans(
-    {
-        "ø": "o",
-        "ł": "l",
-        "đ": "d",
-        "ð": "d",
-        "ħ": "h",
-        "ı": "i",
-        "ŀ": "l",
-        "ŧ": "t",
-        "æ": "ae",
-        "œ": "oe",
-        "þ": "th",
-        "ĸ": "q",
-    }
-)
-_SPACES = re.compile(r"\s+")
+from backend.text import search_normalize
+
 _PHONE_LIKE = re.compile(r"^[\d\s()+./-]+$")
 _NON_DIGITS = re.compile(r"\D")
 # A searchable value never spans two stored values: they are joined by a newline, and a
 # normalized term never contains one.
 VALUE_SEPARATOR = "\n"
-
-
-def _strip_marks(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
-
-
-def search_normalize(text: str | None) -> str:
-    """``"  José   ÅSTRÖM "`` -> ``"jose astrom"``: no accents, case-folded, single spaces."""
-    if not text:
-        return ""
-    folded = _strip_marks(_strip_marks(text).casefold())
-    return _SPACES.sub(" ", folded.translate(_UNDECOMPOSABLE)).strip()
 
 
 def phone_digits(value: str) -> str:
