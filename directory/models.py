@@ -95,15 +95,25 @@ class Contact(models.Model):
         # The directory lists contacts in (search_full_name, id) order: each stream of its
         # merged view (directory/listing.py) reads one of these ranges in that order.
         indexes = [
+            # The listing's streams (directory/listing.py), in their order. The other
+            # search columns ride along (PostgreSQL: INCLUDE), so a search filters the
+            # range in the index alone, without a table read per row it skips.
             models.Index(
                 fields=["organization", "search_full_name", "id"],
+                include=["search_short_name", "search_values"],
                 condition=Q(organization__isnull=False),
                 name="contact_listing_organization",
             ),
             models.Index(
                 fields=["owner", "search_full_name", "id"],
+                include=["search_short_name", "search_values"],
                 condition=Q(override__isnull=True, organization__isnull=True),
                 name="contact_listing_owner",
+            ),
+            models.Index(
+                fields=["owner", "search_full_name", "override"],
+                condition=Q(override__isnull=False) & ~Q(search_full_name=""),
+                name="contact_listing_renamed",
             ),
         ]
 

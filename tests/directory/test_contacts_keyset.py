@@ -7,10 +7,12 @@ import base64
 import json
 
 import pytest
+from django.db.models import Q
 from django.test import override_settings
 
 from accounts.services.members import member_remove
 from directory.models import Contact
+from directory.search import search_normalize, search_terms
 from tests.directory.contacts_api import contact_id, contacts, nodes, override
 from tests.factories import OrganizationFactory, UserFactory, administrator
 
@@ -164,3 +166,71 @@ def test_a_profile_contact_follows_its_user_between_organizations(make_client, t
     anna.user.save()  # an administrator's edit in the admin: a full save
     anna.refresh_from_db()
     assert anna.organization_id == elsewhere.pk
+
+
+def _merged_reference(viewer) -> list[dict]:
+    """The viewer's merged view computed in Python, independently of the listing's streams:
+    each visible base under the viewer's own override (name and short name where the
+    override sets them, the values of both)."""
+    bases = Contact.objects.filter(override__isnull=True).filter(
+        Q(organization_id=viewer.organization_id) | Q(owner=viewer, organization__isnull=True)
+    )
+    overrides = {
+        o.override_id: o for o in Contact.objects.filter(owner=viewer, override__isnull=False)
+    }
+    view = []
+    for base in bases:
+        mine = overrides.get(base.pk)
+        view.append(
+            {
+                "name": (mine and mine.full_name) or base.full_name,
+                "short": (mine and mine.short_name) or base.short_name,
+                "values": base.search_values + "\n" + (mine.search_values if mine else ""),
+            }
+        )
+    return sorted(view, key=lambda row: search_normalize(row["name"]))
+
+
+def _reference_search(view: list[dict], search: str) -> list[str]:
+    terms = search_terms(search)
+    return [
+        row["name"]
+        for row in view
+        if any(
+            term in search_normalize(row["name"])
+            or term in search_normalize(row["short"])
+            or term in row["values"]
+            for term in terms
+        )
+    ]
+
+
+def test_search_and_pages_agree_with_the_merged_view_for_every_kind_of_override(make_client, team):
+    """Overrides that rename or not, set a short name over the base's or not, add values or
+    not: every search answers, page by page, what the merged view shows."""
+    client = make_client(team)
+    colleagues = {
+        c.full_name.split()[0]: c for c in Contact.objects.filter(full_name__endswith="Colleague")
+    }
+    for first, short in (("Anna", "Annie"), ("Cleo", "Queen"), ("Emil", "Mimi")):
+        colleague = colleagues[first]
+        colleague.short_name = short  # what the colleague sets on their own profile contact
+        colleague.save()
+    phone = {"phones": [{"type": "Home", "value": "+33 1 23 45 67 89"}]}
+    override(client, contact_id(colleagues["Anna"]), fullName="Zorro Rename")
+    override(client, contact_id(colleagues["Bert"]), shortName="Bebe", data=phone)
+    override(client, contact_id(colleagues["Cleo"]), shortName="Patra")  # hides "Queen"
+    override(client, contact_id(colleagues["Dirk"]), fullName="Dagobert", shortName="Duck")
+    override(client, contact_id(colleagues["Emil"]), notes="only a note")
+    view = _merged_reference(team)
+    searches = [
+        "colleague", "zorro", "anna", "annie", "bebe", "bert", "queen", "patra", "dagobert",
+        "dirk", "duck", "mimi", "emil", "45 67", "0123456789", "personal", "e", "o", "",
+    ]  # fmt: skip
+    for search in searches:
+        expected = _reference_search(view, search) if search else [row["name"] for row in view]
+        for size in (1, 3):
+            assert _walk(client, size=size, search=search) == expected, (search, size)
+        assert _walk(client, size=2, search=search, backwards=True) == expected, search
+        count = client.execute(COUNT, {"search": search}).data["contacts"]
+        assert count == {"totalCount": len(expected), "totalCountIsExact": True}, search
