@@ -127,6 +127,9 @@ class User(AbstractUser):
         max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
     timezone = models.CharField(max_length=64, default="UTC")
+    # Names and email, normalized (``names.member_search_text``), kept in step by ``save``
+    # here and ``ProfileData.save``: member searches read one column of one table.
+    search_text = models.TextField(blank=True, default="", editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = ["username"]
@@ -144,7 +147,24 @@ class User(AbstractUser):
 
     def save(self, *args, **kwargs):
         self.email = email_normalize(self.email)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "email" in update_fields:
+            self.search_text = self.search_text_compute()
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "search_text"}
         super().save(*args, **kwargs)
+
+    def search_text_compute(self, profile: ProfileData | None = None) -> str:
+        if profile is None:
+            if User.profile.is_cached(self):
+                profile = self.profile
+            elif self.pk is not None:
+                profile = ProfileData.objects.filter(user_id=self.pk).first()
+        return names.member_search_text(
+            first_name=profile.first_name if profile else "",
+            last_name=profile.last_name if profile else "",
+            email=self.email,
+        )
 
 
 class ProfileData(models.Model):
@@ -162,6 +182,16 @@ class ProfileData(models.Model):
 
     def __str__(self) -> str:
         return self.full_name or str(self.user_id)
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or {"first_name", "last_name"} & set(update_fields):
+            user = self.user
+            search_text = user.search_text_compute(self)
+            if search_text != user.search_text:  # a new account's is already current
+                User.objects.filter(pk=user.pk).update(search_text=search_text)
+                user.search_text = search_text
 
     @property
     def full_name(self) -> str:

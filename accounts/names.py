@@ -15,6 +15,8 @@ from __future__ import annotations
 from django.db.models import CharField, Value
 from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 
+from backend.text import search_normalize
+
 
 def full_name(first_name: str | None, last_name: str | None) -> str:
     return f"{first_name or ''} {last_name or ''}".strip(" ")
@@ -46,3 +48,9 @@ def user_display_name_expression(prefix: str = ""):
         Value(""),
         output_field=CharField(),
     )
+
+
+def member_search_text(*, first_name: str, last_name: str, email: str) -> str:
+    """What a member search matches (``User.search_text``): the full name and the email,
+    normalized (``backend.text``) and on two lines, so no term spans both."""
+    return f"{search_normalize(full_name(first_name, last_name))}\n{search_normalize(email)}"

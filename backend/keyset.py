@@ -20,7 +20,7 @@ class Position:
     """A place in a keyset order: a row's sort key, then its id."""
 
     key: str
-    id: uuid.UUID
+    id: uuid.UUID | int
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ For each size, a PostgreSQL database ``roster_scale_<size>`` (next to ``DATABASE
 ``postgres://postgres@127.0.0.1:5432``) is created once, migrated and seeded with COPY: one
 organization whose administrator sees ``size`` contacts (the issue's shape: 95 % of them
 the profile contacts of the organization's members, 5 % the administrator's personal
-contacts; realistic names with accents, emails, phones; 0.5 % overrides), every search column filled by the function saving a contact uses
+contacts; realistic names with accents, emails, phones; 0.5 % overrides, one in ten
+renaming the contact), every search column filled by the function saving a contact uses
 (``Contact.search_fields_refresh``). After ANALYZE, each query below runs ``--repeat`` times
 in-process through the real endpoint (Django's test client, signed in); the table gives the
 median time, the ratio to the smallest size and the SQL queries per request.
@@ -35,8 +36,21 @@ PAGE = """
 query Page($first: Int!, $after: String, $search: String, $count: Boolean!) {
   contacts(first: $first, after: $after, search: $search) {
     totalCount @include(if: $count)
+    totalCountIsExact @include(if: $count)
     pageInfo { hasNextPage endCursor }
     edges { node { id fullName shortName data isProfile abilities { canUpdate canDelete canOverride } } }
+  }
+}
+"""
+MEMBERS = """
+query Members($first: Int!, $after: String, $search: String, $count: Boolean!) {
+  organization {
+    members(first: $first, after: $after, search: $search) {
+      totalCount @include(if: $count)
+      totalCountIsExact @include(if: $count)
+      pageInfo { hasNextPage endCursor }
+      edges { node { id email firstName lastName } }
+    }
   }
 }
 """
@@ -48,6 +62,13 @@ QUERIES = [
     ("selective search (a full name)", {"count": True, "search": "SELECTIVE_NAME"}),
     ("selective search (an email)", {"count": True, "search": "SELECTIVE_EMAIL"}),
     ("selective search (a phone)", {"count": True, "search": "+1 555-0142"}),
+    ("members: first page", {"count": True, "members": True}),
+    ("members: page 200 (through cursors)", {"count": False, "page": 200, "members": True}),
+    ('members: broad search "mar"', {"count": True, "search": "mar", "members": True}),
+    (
+        "members: selective search (an email)",
+        {"count": True, "search": "MEMBER_EMAIL", "members": True},
+    ),
 ]
 
 
@@ -99,6 +120,7 @@ def seed(size: int) -> None:
     from django.utils import timezone
 
     from accounts.models import Organization, ProfileData, User
+    from accounts.names import member_search_text
     from accounts.services.groups import permission_groups_setup
     from bench.seed import FIRST_NAMES, LAST_NAMES, _emails, _phones
     from directory.models import Contact
@@ -136,8 +158,12 @@ def seed(size: int) -> None:
                     password=password,
                     organization=organization,
                     date_joined=now,
+                    # What saving the user and their profile computes.
+                    search_text=member_search_text(
+                        first_name=first, last_name=last, email=f"member{n}@scale{size}.example.com"
+                    ),
                 )
-                for n in range(1, members)
+                for n, (first, last) in enumerate(names, start=1)
             ),
         )
         users = list(
@@ -182,10 +208,11 @@ def seed(size: int) -> None:
         bases = Contact.objects.filter(user__organization=organization).exclude(user=admin)
         sample = rng.sample(list(bases.values_list("pk", "full_name")), size // 200)
 
-        def override(base_id, base_name):
+        def override(base_id, base_name, renames: bool):
             contact = Contact(
                 owner=admin,
                 override_id=base_id,
+                full_name=f"Dr {base_name}" if renames else "",
                 short_name=base_name.split()[0][:50],
                 notes="a note of my own",
                 created_at=now,
@@ -194,19 +221,27 @@ def seed(size: int) -> None:
             contact.search_fields_refresh()
             return contact
 
-        copy_rows(Contact, (override(pk, name) for pk, name in sample))
+        # One in ten renames the contact (their own name for a colleague).
+        copy_rows(
+            Contact,
+            (override(pk, name, renames=n % 10 == 0) for n, (pk, name) in enumerate(sample)),
+        )
     print(f"  seeded {size:,} in {time.monotonic() - started:.0f} s", file=sys.stderr)
 
 
 # Measuring ------------------------------------------------------------------------------
 
 
-def cursor_of_page(send, page: int) -> str | None:
+def _connection(body: dict, members: bool) -> dict:
+    return body["data"]["organization"]["members"] if members else body["data"]["contacts"]
+
+
+def cursor_of_page(send, page: int, members: bool) -> str | None:
     """The ``endCursor`` of the page before ``page``, walking there as a client does."""
     after = None
     for _ in range(page - 1):
         body = send({"first": 50, "after": after, "search": None, "count": False})
-        after = body["data"]["contacts"]["pageInfo"]["endCursor"]
+        after = _connection(body, members)["pageInfo"]["endCursor"]
     return after
 
 
@@ -222,15 +257,18 @@ def measure(size: int, repeat: int) -> dict:
     client.force_login(admin)
     results = {}
     for name, spec in QUERIES:
-        search = spec.get("search")
-        search = {"SELECTIVE_NAME": "selective needle", "SELECTIVE_EMAIL": "needle@selective"}.get(
-            search, search
-        )
+        members = spec.get("members", False)
+        search = {
+            "SELECTIVE_NAME": "selective needle",
+            "SELECTIVE_EMAIL": "needle@selective",
+            "MEMBER_EMAIL": f"member{size // 3}@scale{size}",
+        }.get(spec.get("search"), spec.get("search"))
         variables = {"first": 50, "search": search, "count": spec["count"]}
+        document = MEMBERS if members else PAGE
 
-        def send(variables):
+        def send(variables, document=document):
             response = client.post(
-                "/api/user/graphql/", json.dumps({"query": PAGE, "variables": variables}),
+                "/api/user/graphql/", json.dumps({"query": document, "variables": variables}),
                 content_type="application/json",
             )  # fmt: skip
             body = response.json()
@@ -238,7 +276,7 @@ def measure(size: int, repeat: int) -> dict:
             return body
 
         if "page" in spec:
-            variables["after"] = cursor_of_page(send, spec["page"])
+            variables["after"] = cursor_of_page(send, spec["page"], members)
         send(variables)  # warm-up
         with CaptureQueriesContext(connection) as queries:
             body = send(variables)
@@ -251,7 +289,7 @@ def measure(size: int, repeat: int) -> dict:
         results[name] = {
             "ms": statistics.median(times),
             "queries": count,
-            "rows": len(body["data"]["contacts"]["edges"]),
+            "rows": len(_connection(body, members)["edges"]),
         }
     return results
 

@@ -195,10 +195,10 @@ def test_query_count_does_not_grow_with_members(
     _populate(organization, admin, count)
     client = make_client(admin)
     client.csrf_token  # fetch the cookie outside the counted block
-    # viewer, organization with its seats, viewer's groups (abilities), members page with
-    # its count (strawberry-django's window count) + their groups, invitations page
-    # + inviters + their groups.
-    with django_assert_num_queries(8):
+    # viewer, organization with its seats, viewer's groups (abilities), members page
+    # + their groups, the members' count (bounded: DIRECTORY_COUNT_EXACT_UP_TO),
+    # invitations page + inviters + their groups.
+    with django_assert_num_queries(9):
         result = client.execute(ORGANIZATION, {"first": 100})
     assert not result.errors, result.errors
     assert len(members_of(result)) == min(count, 100)
