@@ -93,8 +93,9 @@ def sessions_of(*, user) -> QuerySet[Session]:
 # Organizations: members and invitations (issue 4).
 
 MEMBER_SEARCH_MAX_WORDS = 5
-# The members' order, read from the index (organization, email): a position is an email.
-MEMBER_ORDER = ("email", "pk")
+# The members' order, read from the index (organization, email): a position is an email
+# (unique; the public id only makes the order total).
+MEMBER_ORDER = ("email", "guid")
 
 
 def organization_members(*, organization_id, search: str | None = None) -> QuerySet[User]:

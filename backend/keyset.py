@@ -20,7 +20,7 @@ class Position:
     """A place in a keyset order: a row's sort key, then its id."""
 
     key: str
-    id: uuid.UUID | int
+    id: uuid.UUID
 
 
 @dataclass(frozen=True)

@@ -83,17 +83,14 @@ def keyset_cursor(prefix: str, position: Position) -> str:
     return to_base64(prefix, json.dumps([position.key, str(position.id)], ensure_ascii=False))
 
 
-def keyset_cursor_read(
-    prefix: str, cursor: str, id_type: Callable[[str], Any] = uuid.UUID
-) -> Position:
-    """The position a cursor of this connection holds (its id read by ``id_type``); INVALID
-    for anything else."""
+def keyset_cursor_read(prefix: str, cursor: str) -> Position:
+    """The position a cursor of this connection holds; INVALID for anything else."""
     try:
         kind, payload = from_base64(cursor)
         key, id_ = json.loads(payload)
         if kind != prefix or not isinstance(key, str) or not isinstance(id_, str):
             raise ValueError(kind)
-        return Position(key=key, id=id_type(id_))
+        return Position(key=key, id=uuid.UUID(id_))
     except (ValueError, TypeError, binascii.Error) as error:
         raise Invalid(INVALID_CURSOR) from error
 
@@ -120,7 +117,6 @@ class KeysetConnection(relay.Connection[NodeType], Generic[NodeType]):
     row's) and ``count``; each receives the field's other arguments."""
 
     CURSOR_PREFIX: ClassVar[str] = "keyset"
-    CURSOR_ID: ClassVar[Callable[[str], Any]] = uuid.UUID  # the type of the rows' ids
     counted: strawberry.Private[_CountOnce]
 
     @strawberry.field(
@@ -171,10 +167,8 @@ class KeysetConnection(relay.Connection[NodeType], Generic[NodeType]):
         max_results: int | None = None,
         **kwargs: Any,
     ) -> KeysetConnection:
-        def read(cursor: str | None) -> Position | None:
-            return keyset_cursor_read(cls.CURSOR_PREFIX, cursor, cls.CURSOR_ID) if cursor else None
-
-        after_position, before_position = read(after), read(before)
+        after_position = keyset_cursor_read(cls.CURSOR_PREFIX, after) if after else None
+        before_position = keyset_cursor_read(cls.CURSOR_PREFIX, before) if before else None
         # Forward from ``after`` unless only ``last`` is given: then backward from ``before``
         # (or from the end). With both ``first`` and ``last``, ``last`` cuts the first page.
         backwards = first is None and last is not None

@@ -86,19 +86,18 @@ class PlanType:
 )
 class MemberConnection(KeysetConnection[UserType]):
     CURSOR_PREFIX = "member"
-    CURSOR_ID = int
 
     @classmethod
     def page(cls, nodes, *, info, limit, after, before, backwards, **kwargs) -> list:
         # ``nodes``: the members, scoped and optimized for the selection, in MEMBER_ORDER.
-        rows = keyset_between(nodes, key="email", id="pk", after=after, before=before)
+        rows = keyset_between(nodes, key="email", id="guid", after=after, before=before)
         if backwards:
             rows = rows.reverse()
         return list(rows[:limit])
 
     @classmethod
     def position(cls, node: models.User) -> Position:
-        return Position(key=node.email, id=node.pk)
+        return Position(key=node.email, id=node.guid)
 
     @classmethod
     def count(cls, nodes, *, info, search: str | None = None, **kwargs) -> Count:

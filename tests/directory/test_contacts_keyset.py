@@ -15,6 +15,7 @@ from directory.models import Contact
 from directory.search import search_normalize, search_terms
 from tests.directory.contacts_api import contact_id, contacts, nodes, override
 from tests.factories import OrganizationFactory, UserFactory, administrator
+from tests.paging import walk
 
 COUNT = "query($search: String) { contacts(search: $search) { totalCount totalCountIsExact } }"
 
@@ -35,22 +36,13 @@ def _names(page) -> list[str]:
 
 
 def _walk(client, *, backwards: bool = False, size: int = 2, **variables) -> list[str]:
-    """Every name of the view, page by page, forward with first/after or backward with
-    last/before, as a client pages through it."""
-    names, cursor = [], None
-    while True:
-        if backwards:
-            page = contacts(client, last=size, before=cursor, **variables)
-            names = _names(page) + names
-            if not page["pageInfo"]["hasPreviousPage"]:
-                return names
-            cursor = page["pageInfo"]["startCursor"]
-        else:
-            page = contacts(client, first=size, after=cursor, **variables)
-            names += _names(page)
-            if not page["pageInfo"]["hasNextPage"]:
-                return names
-            cursor = page["pageInfo"]["endCursor"]
+    """Every name of the view, as a client pages through it."""
+    return walk(
+        lambda **page: contacts(client, **page, **variables),
+        lambda node: node["fullName"],
+        size=size,
+        backwards=backwards,
+    )
 
 
 def test_pages_forward_and_backward_list_the_merged_view_once_in_order(make_client, team):

@@ -72,7 +72,7 @@ def _deep_cursor(admin, offset: int, *, members: bool = False) -> str:
     members): what a client holds after paging there."""
     if members:
         member = organization_members(organization_id=admin.organization_id)[offset]
-        return keyset_cursor("member", Position(key=member.email, id=member.pk))
+        return keyset_cursor("member", Position(key=member.email, id=member.guid))
     contact = contacts_merged_for(user=admin)[offset]
     return keyset_cursor("contact", Position(key=getattr(contact, LISTING_NAME), id=contact.pk))
 

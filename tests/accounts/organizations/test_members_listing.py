@@ -5,12 +5,14 @@ names and the email."""
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 from django.test import override_settings
 
 from accounts.models import User
 from tests.factories import UserFactory
+from tests.paging import walk
 
 MEMBERS = """
 query($search: String, $first: Int, $after: String, $last: Int, $before: String) {
@@ -55,20 +57,12 @@ def _emails(page) -> list[str]:
 
 
 def _walk(client, *, size: int, backwards: bool = False, **variables) -> list[str]:
-    emails, cursor = [], None
-    while True:
-        if backwards:
-            page = _members(client, last=size, before=cursor, **variables)
-            emails = _emails(page) + emails
-            if not page["pageInfo"]["hasPreviousPage"]:
-                return emails
-            cursor = page["pageInfo"]["startCursor"]
-        else:
-            page = _members(client, first=size, after=cursor, **variables)
-            emails += _emails(page)
-            if not page["pageInfo"]["hasNextPage"]:
-                return emails
-            cursor = page["pageInfo"]["endCursor"]
+    return walk(
+        lambda **page: _members(client, **page, **variables),
+        lambda node: node["email"],
+        size=size,
+        backwards=backwards,
+    )
 
 
 ALL = ["alice@example.com", "bob@example.com", "carol@example.com", "dan@example.com",
@@ -151,3 +145,10 @@ def test_another_organizations_cursor_reads_only_my_organization(
     # A position, not a key to anything: the members after "aaron@..." in my organization.
     mine = _members(make_client(staff[0]), first=10, after=theirs["pageInfo"]["endCursor"])
     assert _emails(mine) == ALL
+
+
+def test_a_cursor_holds_the_email_and_public_id_only(make_client, staff):
+    page = _members(make_client(staff[0]), first=1)
+    kind, payload = base64.b64decode(page["pageInfo"]["endCursor"]).decode().split(":", 1)
+    alice = User.objects.get(email="alice@example.com")
+    assert (kind, json.loads(payload)) == ("member", ["alice@example.com", str(alice.guid)])
