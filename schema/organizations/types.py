@@ -100,11 +100,11 @@ class MemberConnection(KeysetConnection[UserType]):
         return Position(key=node.email, id=node.guid)
 
     @classmethod
-    def count(cls, nodes, *, info, search: str | None = None, **kwargs) -> Count:
-        # In order without a search (the first rows of the index range); in no order with
-        # one, so that the trigram index may find the matches.
-        rows = nodes if not search else nodes.order_by()
-        return count_up_to([rows.values("pk")], settings.DIRECTORY_COUNT_EXACT_UP_TO)
+    def count(cls, nodes, *, info, **kwargs) -> Count:
+        # In the members' order: the first rows of the index range (for a broad search,
+        # the first matches among them), or for a selective search the few matches the
+        # trigram index finds, sorted; the planner chooses.
+        return count_up_to([nodes.values("pk")], settings.DIRECTORY_COUNT_EXACT_UP_TO)
 
 
 @strawberry_django.type(models.Organization, name="Organization")
