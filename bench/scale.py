@@ -98,7 +98,6 @@ def copy_rows(model, objects) -> None:
         field
         for field in model._meta.concrete_fields
         if not (field.primary_key and getattr(field, "db_returning", False))
-        and not field.generated  # computed by the database
     ]
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     table = connection.ops.quote_name(model._meta.db_table)

@@ -75,7 +75,7 @@ def _streams(*, user, terms: list[str]) -> list[QuerySet]:
     """The ordered streams of the merged view, each annotated with its position."""
     viewer_override = Contact.objects.filter(owner=user, override=OuterRef("pk"))
     renamed = Exists(viewer_override.exclude(search_full_name=""))
-    bases = [Contact.objects.filter(listing_owner=user.pk)]
+    bases = [Contact.objects.filter(owner=user, override__isnull=True, organization__isnull=True)]
     base_visible = Q(override__owner=user, override__organization__isnull=True)
     if user.organization_id is not None:
         bases.append(Contact.objects.filter(organization_id=user.organization_id))

@@ -7,7 +7,7 @@ import uuid
 from django.conf import settings
 from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
 from django.db import models
-from django.db.models import Case, F, Q, When
+from django.db.models import F, Q
 
 from directory.search import contact_search_values, search_normalize
 
@@ -53,17 +53,6 @@ class Contact(models.Model):
         on_delete=models.SET_NULL,  # as the user's own organization is
         related_name="+",
         db_index=False,  # served by contact_listing_organization
-    )
-    # The owner whose own list the contact is in: a personal contact's, or a profile
-    # contact's outside any organization; null for the rest. Computed by the database, so
-    # that its statistics tell the planner how many contacts one person lists (the
-    # conditions apart, it multiplies three guesses and under-estimates by 15 x at 1M).
-    listing_owner = models.GeneratedField(
-        expression=Case(
-            When(Q(organization__isnull=True, override__isnull=True), then=F("owner"))
-        ),
-        output_field=models.BigIntegerField(null=True),
-        db_persist=True,
     )
     full_name = models.CharField(max_length=150, blank=True, default="", validators=NO_NUL)
     short_name = models.CharField(max_length=50, blank=True, default="", validators=NO_NUL)
@@ -116,9 +105,9 @@ class Contact(models.Model):
                 name="contact_listing_organization",
             ),
             models.Index(
-                fields=["listing_owner", "search_full_name", "id"],
+                fields=["owner", "search_full_name", "id"],
                 include=["search_short_name", "search_values"],
-                condition=Q(listing_owner__isnull=False),
+                condition=Q(override__isnull=True, organization__isnull=True),
                 name="contact_listing_owner",
             ),
             models.Index(

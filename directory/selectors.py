@@ -21,7 +21,7 @@ def _bases_visible_to(user) -> Q:
     """Profile contacts of the user's organization (the user's own among them), personal
     contacts (and the user's own profile contact while they have no organization). Each
     side is one range of an index (``Contact.Meta.indexes``)."""
-    visible = Q(listing_owner=user.pk)
+    visible = Q(owner=user, override__isnull=True, organization__isnull=True)
     if user.organization_id is not None:
         visible |= Q(organization_id=user.organization_id)
     return visible

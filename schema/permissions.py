@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.db.models import Q, QuerySet
+from strawberry import relay
 from strawberry.types import Info
 
 from backend.errors import Unauthenticated
@@ -35,6 +36,10 @@ class Scoped:
     what guardian grants); the rule itself lives with the domain's selectors."""
 
     visibility: Callable[..., Q]
+    # The node id is the primary key unless a type names another field NodeID. Declared
+    # so that strawberry finds it once and remembers it: without a NodeID, strawberry-django
+    # falls back to "pk" after a failed scan of the annotations, on every row.
+    pk: relay.NodeID[str]
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:

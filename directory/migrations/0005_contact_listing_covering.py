@@ -1,7 +1,6 @@
 """The directory at scale, second step: the listing indexes carry every search column
-(PostgreSQL: INCLUDE), the personal contacts' index is keyed by a column the database
-computes (``listing_owner``, whose statistics the planner reads), and a third index serves
-the viewer's overrides that rename a contact."""
+(PostgreSQL: INCLUDE), so a search filters their ranges in the index alone, and a third
+index serves the viewer's overrides that rename a contact."""
 
 from django.conf import settings
 from django.db import migrations, models
@@ -24,18 +23,13 @@ class Migration(migrations.Migration):
             model_name='contact',
             name='contact_listing_owner',
         ),
-        migrations.AddField(
-            model_name='contact',
-            name='listing_owner',
-            field=models.GeneratedField(db_persist=True, expression=models.Case(models.When(models.Q(('organization__isnull', True), ('override__isnull', True)), then=models.F('owner'))), output_field=models.BigIntegerField(null=True)),
-        ),
         migrations.AddIndex(
             model_name='contact',
             index=models.Index(condition=models.Q(('organization__isnull', False)), fields=['organization', 'search_full_name', 'id'], include=('search_short_name', 'search_values'), name='contact_listing_organization'),
         ),
         migrations.AddIndex(
             model_name='contact',
-            index=models.Index(condition=models.Q(('listing_owner__isnull', False)), fields=['listing_owner', 'search_full_name', 'id'], include=('search_short_name', 'search_values'), name='contact_listing_owner'),
+            index=models.Index(condition=models.Q(('organization__isnull', True), ('override__isnull', True)), fields=['owner', 'search_full_name', 'id'], include=('search_short_name', 'search_values'), name='contact_listing_owner'),
         ),
         migrations.AddIndex(
             model_name='contact',

@@ -66,3 +66,26 @@ def test_organization_node_is_null_for_anonymous(gql, user):
         {"id": global_id("Organization", user.organization_id)},
     )
     assert result.data == {"node": None}
+
+
+def test_every_node_type_knows_its_id_field_once():
+    """strawberry resolves a node's id field from the type's annotations and remembers it;
+    a type without a field marked NodeID fails that scan on every row instead (and
+    strawberry-django falls back to the primary key), a per-row cost of a page."""
+    from strawberry import relay
+    from strawberry.types.base import StrawberryObjectDefinition
+
+    from schema.schema import schema
+
+    definitions = [
+        concrete.definition
+        for concrete in schema.schema_converter.type_map.values()
+        if isinstance(concrete.definition, StrawberryObjectDefinition)
+        and not concrete.definition.is_interface
+    ]
+    nodes = [d.origin for d in definitions if issubclass(d.origin, relay.Node)]
+    assert len(nodes) >= 8
+    strawberry_scan = relay.Node.resolve_id_attr.__func__
+    for node in nodes:
+        strawberry_scan(node)  # NodeIDAnnotationError for a type without a NodeID field
+        assert vars(node).get("_id_attr") is not None, node  # remembered
