@@ -380,3 +380,33 @@ class Session(AbstractBaseSession):
         from accounts.sessions import SessionStore
 
         return SessionStore
+
+
+class TotpDevice(models.Model):
+    """A user's authenticator app (TOTP, RFC 6238): its secret, encrypted
+    (``backend.crypto``), usable once confirmed with a first code."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp_device")
+    secret = models.TextField()  # encrypted; never logged, never answered after setup
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The last time step a code was accepted for: a code is good once, and never an older one.
+    last_step = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"TOTP of {self.user_id}"
+
+
+class RecoveryCode(models.Model):
+    """One of a user's single-use recovery codes, stored as its SHA-256 (the codes are
+    random, 60 bits each: a slow hash would add nothing but time)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "code_hash"])]
+
+    def __str__(self) -> str:
+        return f"recovery code of {self.user_id}"

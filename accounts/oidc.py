@@ -37,6 +37,7 @@ from mozilla_django_oidc.views import (
 
 from accounts import oidc_client
 from accounts.services.external import external_user_resolve
+from accounts.services.mfa import mfa_challenge_start, mfa_methods, provider_did_mfa
 from accounts.services.reauthentication import (
     oidc_reauthentication_cancel,
     oidc_reauthentication_finish,
@@ -121,6 +122,8 @@ class OIDCBackend(OIDCAuthenticationBackend):
         return oidc_client.userinfo_fetch(access_token)
 
     def get_or_create_user(self, access_token, id_token, payload):
+        # Whether the provider did multi-factor, for the callback (a second factor).
+        self.request.oidc_provider_did_mfa = provider_did_mfa(payload)
         if oidc_reauthentication_pending(request=self.request):
             return self._reauthenticated_user(payload)
         userinfo = self.get_userinfo(access_token, id_token, payload)
@@ -155,10 +158,14 @@ class OIDCBackend(OIDCAuthenticationBackend):
         return ModelBackend.get_user(self, user_id)
 
 
-def _with_error(url: str, code: str) -> str:
+def _with_query(url: str, **params: str) -> str:
     parts = urlsplit(url)
     query = f"{parts.query}&" if parts.query else ""
-    return urlunsplit(parts._replace(query=query + urlencode({"error": code})))
+    return urlunsplit(parts._replace(query=query + urlencode(params)))
+
+
+def _with_error(url: str, code: str) -> str:
+    return _with_query(url, error=code)
 
 
 class AuthenticationRequestView(OIDCAuthenticationRequestView):
@@ -206,6 +213,21 @@ class AuthenticationCallbackView(OIDCAuthenticationCallbackView):
             logger.warning("OIDC callback refused: %s", error)
             request.oidc_error = SIGN_IN_FAILED
             return self.login_failure()
+
+    def login_success(self):
+        """Sign in, unless the account has a second factor the provider's sign-in did not
+        include: then the sign-in waits for it in this browser (as after a password) and
+        the frontend is sent to ``?mfa=required`` to ask for it (verifyMfa)."""
+        request_user = getattr(self.request, "user", None)
+        already = getattr(request_user, "is_authenticated", False) and request_user == self.user
+        if (
+            not already
+            and mfa_methods(self.user)
+            and not getattr(self.request, "oidc_provider_did_mfa", False)
+        ):
+            mfa_challenge_start(request=self.request, user=self.user)
+            return HttpResponseRedirect(_with_query(self.success_url, mfa="required"))
+        return super().login_success()
 
     def login_failure(self):
         code = getattr(self.request, "oidc_error", None) or SIGN_IN_FAILED

@@ -33,10 +33,11 @@ def _key(scope: str, identity: str) -> str:
     return f"ratelimit:{scope}:{digest}"
 
 
-def rate_limit_hit(*, scope: str, identity: str | None) -> None:
-    """Count one attempt for ``identity`` under ``scope``; raise RATE_LIMITED past the limit."""
+def rate_limit_hit(*, scope: str, identity: str | None) -> int:
+    """Count one attempt for ``identity`` under ``scope``; raise RATE_LIMITED past the limit.
+    Answers the attempts counted in the window, this one included."""
     if not identity:
-        return
+        return 0
     limit = _limits()[scope]
     key = _key(scope, identity)
     cache.add(key, 0, timeout=limit.seconds)
@@ -47,6 +48,7 @@ def rate_limit_hit(*, scope: str, identity: str | None) -> None:
         attempts = 1
     if attempts > limit.count:
         raise RateLimited()
+    return attempts
 
 
 def rate_limit_check(*, scope: str, identity: str | None) -> None:

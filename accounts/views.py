@@ -43,10 +43,12 @@ def admin_login(request, *args, **kwargs):
     """The Django admin's login, under the same per-call limits as the GraphQL ``login``
     (staff and superuser passwords are the most valuable ones to guess)."""
     from django.contrib import admin
+    from django.contrib.auth import logout as auth_logout
     from django.http import HttpResponse
 
     from accounts.models import email_normalize
     from accounts.ratelimit import client_address, rate_limit_hit, rate_limit_undo
+    from accounts.services.mfa import mfa_methods
     from backend.errors import RateLimited
 
     if request.method != "POST":
@@ -62,4 +64,14 @@ def admin_login(request, *args, **kwargs):
     if request.user.is_authenticated:  # signed in: only failures count
         for scope, identity in limits:
             rate_limit_undo(scope=scope, identity=identity)
+        if mfa_methods(request.user):
+            # The admin's form has no field for a second factor: such an account signs in
+            # through Roster's own sign-in (login, then verifyMfa), which the admin shares.
+            auth_logout(request)
+            return HttpResponse(
+                "This account has a second factor: sign in through Roster (login, then "
+                "verifyMfa), then open the admin.",
+                status=403,
+                content_type="text/plain",
+            )
     return response

@@ -163,6 +163,11 @@ class ReauthenticationRequired(DomainError):
     default_message = "Confirm it is you (reauthenticate) before this change."
 
 
+class MfaCodeInvalid(DomainError):
+    code = "MFA_CODE_INVALID"
+    default_message = "This code is not valid."
+
+
 class RegistrationCompletionRequired(DomainError):
     code = "REGISTRATION_COMPLETION_REQUIRED"
     default_message = (

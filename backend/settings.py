@@ -121,6 +121,18 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 24 * 14)
 SESSION_COOKIE_HTTPONLY = True
 # Seconds a reauthenticate keeps sensitive operations open in its session.
 REAUTHENTICATION_TTL = env_int("REAUTHENTICATION_TTL", 600)
+# Keys of the secrets stored encrypted (backend/crypto.py): comma-separated, any long random
+# strings; the first encrypts, every one decrypts (rotation: put a new key first). Without
+# one, a key derived from SECRET_KEY (rotating SECRET_KEY then makes the stored secrets
+# unreadable: set this in production).
+FIELD_ENCRYPTION_KEY = env_list("FIELD_ENCRYPTION_KEY") or [f"derived:{SECRET_KEY}"]
+# Second factor: how long a sign-in waits for its second factor, and after how many wrong
+# codes in a row the account's owner is emailed.
+MFA_CHALLENGE_TTL = env_int("MFA_CHALLENGE_TTL", 300)
+MFA_FAILURES_NOTIFY = env_int("MFA_FAILURES_NOTIFY", 5)
+# An identity provider's sign-in counts as multi-factor when its ID token's ``amr`` holds
+# one of these (RFC 8176); else an account with a second factor is asked for it.
+OIDC_MFA_AMR_VALUES = env_list("OIDC_MFA_AMR_VALUES", "mfa,otp,hwk,swk")
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 
@@ -355,6 +367,8 @@ RATE_LIMITS = {
     "invitation-email": (env_int("RATE_LIMIT_INVITATION_EMAIL", 5), 60 * 60),
     "invitation-actor": (env_int("RATE_LIMIT_INVITATION_ACTOR", 100), 60 * 60),
     "external-login-address": (env_int("RATE_LIMIT_EXTERNAL_LOGIN_ADDRESS", 60), 15 * 60),
+    "mfa-user": (env_int("RATE_LIMIT_MFA_USER", 10), 15 * 60),
+    "mfa-address": (env_int("RATE_LIMIT_MFA_ADDRESS", 50), 15 * 60),
     # Each avatar upload decodes an image: bounded per user, also across aliases.
     "avatar-user": (env_int("RATE_LIMIT_AVATAR_USER", 30), 60 * 60),
     "data-export-user": (env_int("RATE_LIMIT_DATA_EXPORT_USER", 5), 60 * 60),

@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import Organization, User, email_normalize
 from accounts.names import user_display_name
 from accounts.ratelimit import rate_limit_hit
+from accounts.services import mfa
 from accounts.services.members import membership_end, organization_delete_if_empty
 from accounts.signals import user_data_exporting
 from backend.errors import Invalid, Unauthenticated
@@ -48,6 +49,11 @@ def account_export(*, actor) -> dict[str, Any]:
             "joined_at": user.date_joined.isoformat(),
             "last_login_at": user.last_login.isoformat() if user.last_login else None,
             "has_password": user.has_usable_password(),
+            # Whether each factor is set up, never its secret or codes.
+            "second_factor": {
+                "totp_enabled": mfa.totp_enabled(user),
+                "recovery_codes_left": mfa.recovery_codes_left(user),
+            },
         },
         "profile": {
             "first_name": profile.first_name if profile else "",

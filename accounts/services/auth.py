@@ -32,6 +32,7 @@ from accounts.models import (
     email_normalize,
 )
 from accounts.ratelimit import client_address, rate_limit_hit, rate_limit_undo
+from accounts.services.mfa import MfaChallenge, mfa_challenge_start, mfa_methods
 from accounts.services.ownership import email_ownership_prove
 from accounts.tokens import Purpose, token_hash, token_new
 from backend.errors import (
@@ -166,10 +167,11 @@ def email_request_limit(request: HttpRequest, email: str) -> None:
 # Login and logout ---------------------------------------------------------------------
 
 
-def user_login(*, request: HttpRequest, email: str, password: str) -> User:
-    """Start a session. Failures count per email and per client address; the hasher runs
-    for unknown emails too, and whether an account is unverified or disabled is said
-    only to who knows its password."""
+def user_login(*, request: HttpRequest, email: str, password: str) -> User | MfaChallenge:
+    """Start a session, or, for an account with a second factor, a sign-in waiting for it
+    (``accounts.services.mfa``). Failures count per email and per client address; the
+    hasher runs for unknown emails too, and whether an account is unverified or disabled
+    is said only to who knows its password."""
     email = email_normalize(email)
     address = client_address(request)
     user = password_check(email=email, address=address, password=password)
@@ -177,6 +179,8 @@ def user_login(*, request: HttpRequest, email: str, password: str) -> User:
         raise AccountDisabled()
     if not user.email_verified:
         raise EmailNotVerified()
+    if mfa_methods(user):
+        return mfa_challenge_start(request=request, user=user)
     session_start(request=request, user=user)
     return user
 

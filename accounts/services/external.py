@@ -30,6 +30,7 @@ from accounts.models import (
 )
 from accounts.names import user_display_name
 from accounts.ratelimit import client_address, rate_limit_check, rate_limit_hit
+from accounts.services.mfa import MfaChallenge, mfa_challenge_start, mfa_methods
 from accounts.services.organizations import organization_create, organization_seats_check_invite
 from accounts.services.ownership import email_ownership_prove, registration_complete
 from accounts.services.registration import pending_registration_start
@@ -236,13 +237,17 @@ def _user_update(user: User, profile: ExternalProfile) -> None:
         user_display_name_changed.send(sender=User, user=user)
 
 
-def user_login_external(*, request: HttpRequest, access_token: str) -> User:
+def user_login_external(*, request: HttpRequest, access_token: str) -> User | MfaChallenge:
     """``loginExternal``: validate the access token with the provider, then start a
-    session (a new session key) for its account. Counted per client address."""
+    session (a new session key) for its account, or, for an account with a second factor,
+    a sign-in waiting for it (an access token says nothing of how its holder signed in).
+    Counted per client address."""
     rate_limit_hit(scope=EXTERNAL_LOGIN_SCOPE, identity=client_address(request))
     if not oidc_client.oidc_enabled():
         raise InvalidCredentials("Sign-in through an identity provider is not configured.")
     user, _ = _access_token_user(access_token)
+    if mfa_methods(user):
+        return mfa_challenge_start(request=request, user=user)
     auth_login(request, user, backend=OIDC_BACKEND)
     return user
 

@@ -20,17 +20,30 @@ from django.utils import timezone
 from accounts.models import User, UserExternalAuthentication
 from accounts.ratelimit import client_address
 from accounts.services.auth import login_attempt_count, login_attempt_succeeded, password_check
-from backend.errors import InvalidCredentials, ReauthenticationRequired, Unauthenticated
+from accounts.services.mfa import mfa_methods, provider_did_mfa, second_factor_check
+from backend.errors import (
+    InvalidCredentials,
+    MfaCodeInvalid,
+    ReauthenticationRequired,
+    Unauthenticated,
+)
 
 REAUTHENTICATED_AT = "roster.reauthenticated_at"
 # Session key: a provider re-authentication this session started ({user, started_at}).
 OIDC_REAUTHENTICATION = "roster.oidc_reauthentication"
 
 
-def reauthenticate(*, request: HttpRequest, actor: User, password: str) -> datetime:
-    """Check the viewer's password again, counted against the same limits as ``login``;
-    answers until when sensitive operations are open."""
+def reauthenticate(
+    *, request: HttpRequest, actor: User, password: str, code: str | None = None
+) -> datetime:
+    """Check the viewer's password again, counted against the same limits as ``login``,
+    and, once the account has a second factor, ``code`` (from the app, or a recovery
+    code); answers until when sensitive operations are open."""
     password_check(email=actor.email, address=client_address(request), password=password)
+    if mfa_methods(actor):
+        if not code:
+            raise MfaCodeInvalid("Enter a code from your app or a recovery code.", field="code")
+        second_factor_check(request=request, user=actor, code=code, recovery_code=code)
     return reauthentication_mark(request=request)
 
 
@@ -106,6 +119,11 @@ def oidc_reauthentication_finish(*, request: HttpRequest, provider: str, claims:
         or auth_time < started_at - settings.OIDC_CLOCK_SKEW
     ):
         raise InvalidCredentials("The identity provider did not ask for your credentials again.")
+    if mfa_methods(user) and not provider_did_mfa(claims):
+        raise MfaCodeInvalid(
+            "The identity provider's sign-in had no second factor: re-authenticate with "
+            "your password and a code."
+        )
     login_attempt_succeeded(email=user.email, address=client_address(request))
     reauthentication_mark(request=request)
     return user

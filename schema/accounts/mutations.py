@@ -6,7 +6,7 @@ import strawberry
 from django.utils import timezone
 from strawberry.types import Info
 
-from accounts.services import auth, registration
+from accounts.services import auth, mfa, registration
 from accounts.services.account import account_delete, account_export
 from accounts.services.email_change import (
     email_change_confirm,
@@ -21,8 +21,12 @@ from schema.accounts.types import (
     EmailRequestAccepted,
     LoggedOut,
     Reauthenticated,
+    RecoveryCodesType,
     SessionsRevoked,
+    SignInResult,
+    TotpSetupType,
     UserType,
+    sign_in_answer,
 )
 from schema.ids import node_uuid
 from schema.mutations import input_mutation, mutation
@@ -96,9 +100,68 @@ class AuthMutation:
         registration.verification_email_resend(request=_request(info), email=email)
         return EmailRequestAccepted()
 
-    @input_mutation(description="Sign in with email and password; starts a session.")
-    def login(self, info: Info, email: str, password: str) -> UserType:
-        return auth.user_login(request=_request(info), email=email, password=password)
+    @input_mutation(
+        description=(
+            "Sign in with email and password: starts a session, or, for an account with a "
+            "second factor, answers MfaChallenge (complete it with verifyMfa)."
+        )
+    )
+    def login(self, info: Info, email: str, password: str) -> SignInResult:
+        return sign_in_answer(
+            auth.user_login(request=_request(info), email=email, password=password)
+        )
+
+    @input_mutation(
+        description=(
+            "Complete a sign-in that answered MfaChallenge, in the same browser: a code from "
+            "the authenticator app, or one of the recovery codes (each works once). Starts "
+            "the session. MFA_CODE_INVALID for a wrong code, TOKEN_EXPIRED once the "
+            "challenge is gone (sign in again)."
+        )
+    )
+    def verify_mfa(
+        self, info: Info, code: str | None = None, recovery_code: str | None = None
+    ) -> UserType:
+        return mfa.mfa_challenge_complete(
+            request=_request(info), code=code, recovery_code=recovery_code
+        )
+
+    @mutation(
+        description=(
+            "Begin setting up an authenticator app: a new secret, its otpauth URI and QR "
+            "code. Nothing changes until totpSetupConfirm."
+        )
+    )
+    def totp_setup_begin(self, info: Info) -> TotpSetupType:
+        setup = mfa.totp_setup_begin(actor=require_viewer(info))
+        return TotpSetupType(
+            secret=setup.secret, otpauth_uri=setup.otpauth_uri, qr_code_svg=setup.qr_code_svg
+        )
+
+    @input_mutation(
+        description=(
+            "Enable the authenticator app with a first code from it; answers the recovery "
+            "codes, shown this once. The account's email is told."
+        )
+    )
+    def totp_setup_confirm(self, info: Info, code: str) -> RecoveryCodesType:
+        return RecoveryCodesType(
+            codes=mfa.totp_setup_confirm(actor=require_viewer(info), code=code)
+        )
+
+    @mutation(
+        sensitive=True,
+        description="Remove the authenticator app and the recovery codes; the email is told.",
+    )
+    def totp_disable(self, info: Info) -> UserType:
+        return mfa.totp_disable(actor=require_viewer(info))
+
+    @mutation(
+        sensitive=True,
+        description="New recovery codes (the old ones stop working); the email is told.",
+    )
+    def recovery_codes_regenerate(self, info: Info) -> RecoveryCodesType:
+        return RecoveryCodesType(codes=mfa.recovery_codes_regenerate(actor=require_viewer(info)))
 
     @mutation(description="End the current session.")
     def logout(self, info: Info) -> LoggedOut:
@@ -138,7 +201,7 @@ class AuthMutation:
     )
     def reauthenticate(self, info: Info, password: str, code: str | None = None) -> Reauthenticated:
         valid_until = reauthenticate(
-            request=_request(info), actor=require_viewer(info), password=password
+            request=_request(info), actor=require_viewer(info), password=password, code=code
         )
         return Reauthenticated(valid_until=valid_until)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -24,6 +25,7 @@ from accounts.selectors import (
     sessions_visibility,
     users_visibility,
 )
+from accounts.services import mfa
 from schema.directory.types import ContactType
 from schema.oidc.types import ExternalIdentityType
 from schema.pagination import connection
@@ -133,6 +135,17 @@ class UserType(Scoped, relay.Node):
         current = viewer(info)
         return sessions if current is not None and current.pk == self.pk else sessions.none()
 
+    @strawberry_django.field(
+        only=["id"], description="The viewer's own second factors; null for anyone else."
+    )
+    def mfa(self, info: Info) -> MfaStatusType | None:
+        current = viewer(info)
+        if current is None or current.pk != self.pk:
+            return None
+        return MfaStatusType(
+            totp_enabled=mfa.totp_enabled(self), recovery_codes_left=mfa.recovery_codes_left(self)
+        )
+
 
 @strawberry_django.type(models.Session, name="Session")
 class SessionType(Scoped, relay.Node):
@@ -199,3 +212,62 @@ class LoggedOut:
 @strawberry.type(description="Sensitive operations are open in this session until validUntil.")
 class Reauthenticated:
     valid_until: datetime
+
+
+@strawberry.enum(name="MfaMethod", description="A way to give the second factor.")
+class MfaMethod(Enum):
+    TOTP = "TOTP"
+    RECOVERY_CODE = "RECOVERY_CODE"
+    PASSKEY = "PASSKEY"
+
+
+@strawberry.type(
+    name="MfaChallenge",
+    description=(
+        "The password was right and the account has a second factor: no session yet. "
+        "Complete the sign-in in this browser with verifyMfa before expiresAt."
+    ),
+)
+class MfaChallengeType:
+    methods: list[MfaMethod]
+    expires_at: datetime
+
+
+# What a sign-in answers: the user (signed in), or the challenge of their second factor.
+SignInResult = Annotated[UserType | MfaChallengeType, strawberry.union("SignInResult")]
+
+
+def sign_in_answer(answer: models.User | mfa.MfaChallenge) -> models.User | MfaChallengeType:
+    if isinstance(answer, mfa.MfaChallenge):
+        return MfaChallengeType(
+            methods=[MfaMethod(method) for method in answer.methods],
+            expires_at=answer.expires_at,
+        )
+    return answer
+
+
+@strawberry.type(
+    name="TotpSetup",
+    description=(
+        "A new authenticator app secret: show the QR code (or the secret), then confirm "
+        "with a first code (totpSetupConfirm)."
+    ),
+)
+class TotpSetupType:
+    secret: str
+    otpauth_uri: str
+    qr_code_svg: str = strawberry.field(description="The otpauth URI as a QR code, inline SVG.")
+
+
+@strawberry.type(
+    name="RecoveryCodes",
+    description="Single-use codes that stand in for the app; shown this once, keep them safe.",
+)
+class RecoveryCodesType:
+    codes: list[str]
+
+
+@strawberry.type(name="MfaStatus", description="The viewer's second factors (never their secrets).")
+class MfaStatusType:
+    totp_enabled: bool
+    recovery_codes_left: int

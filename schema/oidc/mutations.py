@@ -6,7 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from accounts.services.external import user_login_external
-from schema.accounts.types import UserType
+from schema.accounts.types import SignInResult, sign_in_answer
 from schema.mutations import input_mutation
 
 
@@ -16,9 +16,12 @@ class Mutation:
         description=(
             "Sign in with an OIDC access token obtained from the configured provider (single-"
             "page and mobile clients): the provider validates it, the account is found or "
-            "created, and a session starts. INVALID_CREDENTIALS: token rejected; "
+            "created, and a session starts (or, for an account with a second factor, "
+            "MfaChallenge: complete it with verifyMfa). INVALID_CREDENTIALS: token rejected; "
             "ACCOUNT_DISABLED; RATE_LIMITED."
         )
     )
-    def login_external(self, info: Info, access_token: str) -> UserType:
-        return user_login_external(request=info.context.request, access_token=access_token)
+    def login_external(self, info: Info, access_token: str) -> SignInResult:
+        return sign_in_answer(
+            user_login_external(request=info.context.request, access_token=access_token)
+        )

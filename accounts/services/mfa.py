@@ -1,0 +1,299 @@
+"""The second factor: an authenticator app (TOTP, RFC 6238) and single-use recovery codes.
+
+- Setting up: ``totp_setup_begin`` makes a secret (stored encrypted, ``backend.crypto``) and
+  answers it with its ``otpauth://`` URI and a QR code; ``totp_setup_confirm`` enables it
+  with a first code and answers ten recovery codes, shown once (stored as hashes).
+- Signing in: ``user_login`` (accounts.services.auth) asks ``mfa_challenge_start`` for a
+  second factor when the account has one: no session yet, only a pending sign-in kept in
+  this browser's session for ``MFA_CHALLENGE_TTL`` seconds; ``mfa_challenge_complete``
+  finishes it with a code or a recovery code, once.
+- A code is good once: the device remembers the last time step it accepted, so a code seen
+  over someone's shoulder cannot be replayed in its 30 seconds. Wrong codes count per
+  account and per client address (``RATE_LIMITED``); after ``MFA_FAILURES_NOTIFY`` of them
+  the owner is emailed. Every change (enabled, disabled, codes regenerated, a recovery code
+  used) emails the owner. Removing the factor or regenerating the codes needs a recent
+  re-authentication.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pyotp
+import segno
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts.emails import email_send, frontend_url
+from accounts.models import RecoveryCode, TotpDevice, User
+from accounts.ratelimit import client_address, rate_limit_hit, rate_limit_undo
+from backend.crypto import secret_decrypt, secret_encrypt, secret_reencrypt
+from backend.errors import AccountDisabled, Invalid, MfaCodeInvalid, RateLimited, TokenExpired
+
+ISSUER = "Roster"
+RECOVERY_CODES = 10
+# Lowercase letters and digits a person cannot confuse (no 0/o, 1/l/i): 12 of them carry
+# 60 bits, shown as two groups of six.
+_RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+_RECOVERY_LENGTH = 12
+# Session key of a sign-in waiting for its second factor: {"user": pk, "until": timestamp}.
+MFA_PENDING = "roster.mfa_pending"
+
+TOTP = "TOTP"
+RECOVERY_CODE = "RECOVERY_CODE"
+
+
+@dataclass(frozen=True)
+class TotpSetup:
+    secret: str
+    otpauth_uri: str
+    qr_code_svg: str
+
+
+@dataclass(frozen=True)
+class MfaChallenge:
+    methods: list[str]
+    expires_at: datetime
+
+
+# Reading the state -------------------------------------------------------------------------
+
+
+def totp_enabled(user: User) -> bool:
+    return TotpDevice.objects.filter(user=user, confirmed_at__isnull=False).exists()
+
+
+def recovery_codes_left(user: User) -> int:
+    return RecoveryCode.objects.filter(user=user, used_at__isnull=True).count()
+
+
+def mfa_methods(user: User) -> list[str]:
+    """The second factors ``user`` can complete a sign-in with; empty without one."""
+    if not totp_enabled(user):
+        return []
+    return [TOTP, RECOVERY_CODE]
+
+
+def provider_did_mfa(claims) -> bool:
+    """Whether an identity provider's ID token says its sign-in used several factors
+    (``amr``, RFC 8176, against ``OIDC_MFA_AMR_VALUES``)."""
+    amr = claims.get("amr") if isinstance(claims, dict) else None
+    if not isinstance(amr, list):
+        return False
+    return any(value in settings.OIDC_MFA_AMR_VALUES for value in amr if isinstance(value, str))
+
+
+# Codes -------------------------------------------------------------------------------------
+
+
+def _totp(secret: str) -> pyotp.TOTP:
+    return pyotp.TOTP(secret)  # 6 digits, SHA-1, 30-second steps: what every app reads
+
+
+def _code_step(secret: str, code: str, *, at: float) -> int | None:
+    """The time step (now, or one step either side for clock skew) ``code`` belongs to."""
+    code = "".join((code or "").split())
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    totp = _totp(secret)
+    now_step = totp.timecode(datetime.fromtimestamp(at, tz=UTC))
+    for step in (now_step, now_step - 1, now_step + 1):
+        if secrets.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def _recovery_normalize(code: str) -> str:
+    return "".join(char for char in (code or "").lower() if char.isalnum())
+
+
+def _recovery_hash(code: str) -> str:
+    return hashlib.sha256(_recovery_normalize(code).encode()).hexdigest()
+
+
+def _recovery_codes_new(user: User) -> list[str]:
+    """Ten new recovery codes for ``user``, replacing any earlier ones."""
+    codes = []
+    for _ in range(RECOVERY_CODES):
+        raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(_RECOVERY_LENGTH))
+        codes.append(f"{raw[:6]}-{raw[6:]}")
+    RecoveryCode.objects.filter(user=user).delete()
+    RecoveryCode.objects.bulk_create(
+        RecoveryCode(user=user, code_hash=_recovery_hash(code)) for code in codes
+    )
+    return codes
+
+
+def _totp_code_accept(user: User, code: str) -> bool:
+    """Whether ``code`` is a current code of ``user``'s enabled app not accepted before;
+    remembers its step (and re-encrypts the secret under the newest key)."""
+    with transaction.atomic():
+        device = (
+            TotpDevice.objects.select_for_update()
+            .filter(user=user, confirmed_at__isnull=False)
+            .first()
+        )
+        if device is None:
+            return False
+        step = _code_step(secret_decrypt(device.secret), code, at=time.time())
+        if step is None or step <= device.last_step:
+            return False
+        device.last_step = step
+        device.secret = secret_reencrypt(device.secret)
+        device.save(update_fields=["last_step", "secret"])
+        return True
+
+
+def _recovery_code_accept(user: User, code: str) -> bool:
+    """Whether ``code`` is an unused recovery code of ``user``; uses it up."""
+    used = RecoveryCode.objects.filter(
+        user=user, code_hash=_recovery_hash(code), used_at__isnull=True
+    ).update(used_at=timezone.now())
+    if not used:
+        return False
+    _notice(user, "recovery_code_used", codes_left=recovery_codes_left(user))
+    return True
+
+
+def second_factor_check(
+    *, request: HttpRequest, user: User, code: str | None, recovery_code: str | None
+) -> None:
+    """MFA_CODE_INVALID unless ``code`` (the app's) or ``recovery_code`` proves the second
+    factor of ``user``. Each try counts per account and per address; only failures stay
+    counted, and the owner hears of repeated ones."""
+    address = client_address(request)
+    failures = rate_limit_hit(scope="mfa-user", identity=str(user.pk))
+    try:
+        rate_limit_hit(scope="mfa-address", identity=address)
+    except RateLimited:
+        rate_limit_undo(scope="mfa-user", identity=str(user.pk))
+        raise
+    accepted = bool(code and _totp_code_accept(user, code)) or bool(
+        recovery_code and _recovery_code_accept(user, recovery_code)
+    )
+    if accepted:
+        rate_limit_undo(scope="mfa-user", identity=str(user.pk))
+        rate_limit_undo(scope="mfa-address", identity=address)
+        return
+    if failures == settings.MFA_FAILURES_NOTIFY:
+        _notice(user, "failures", failures=failures)
+    raise MfaCodeInvalid(field="recoveryCode" if recovery_code and not code else "code")
+
+
+# Setting up and removing -----------------------------------------------------------------
+
+
+@transaction.atomic
+def totp_setup_begin(*, actor: User) -> TotpSetup:
+    """A new secret for ``actor``'s authenticator app, not yet enabled (a setup begun again
+    replaces it). INVALID while an app is enabled: remove it first."""
+    if totp_enabled(actor):
+        raise Invalid("An authenticator app is already set up; remove it first.")
+    secret = pyotp.random_base32()
+    TotpDevice.objects.update_or_create(
+        user=actor,
+        defaults={"secret": secret_encrypt(secret), "confirmed_at": None, "last_step": 0},
+    )
+    uri = _totp(secret).provisioning_uri(name=actor.email, issuer_name=ISSUER)
+    svg = segno.make(uri, error="m").svg_inline(scale=4)
+    return TotpSetup(secret=secret, otpauth_uri=uri, qr_code_svg=svg)
+
+
+@transaction.atomic
+def totp_setup_confirm(*, actor: User, code: str) -> list[str]:
+    """Enable the app set up by ``totp_setup_begin`` with a first code from it; answers the
+    ten recovery codes (shown once)."""
+    device = TotpDevice.objects.select_for_update().filter(user=actor).first()
+    if device is None or device.confirmed_at is not None:
+        raise Invalid("Begin the setup of an authenticator app first.")
+    rate_limit_hit(scope="mfa-user", identity=str(actor.pk))
+    step = _code_step(secret_decrypt(device.secret), code, at=time.time())
+    if step is None:
+        raise MfaCodeInvalid(field="code")
+    rate_limit_undo(scope="mfa-user", identity=str(actor.pk))
+    device.confirmed_at = timezone.now()
+    device.last_step = step
+    device.save(update_fields=["confirmed_at", "last_step"])
+    codes = _recovery_codes_new(actor)
+    _notice(actor, "enabled")
+    return codes
+
+
+@transaction.atomic
+def totp_disable(*, actor: User) -> User:
+    """Remove ``actor``'s app and recovery codes (a sensitive operation: the schema asks
+    for a recent re-authentication)."""
+    if not totp_enabled(actor):
+        raise Invalid("No authenticator app is set up.")
+    TotpDevice.objects.filter(user=actor).delete()
+    RecoveryCode.objects.filter(user=actor).delete()
+    _notice(actor, "disabled")
+    return actor
+
+
+@transaction.atomic
+def recovery_codes_regenerate(*, actor: User) -> list[str]:
+    """Ten new recovery codes; the old ones stop working (a sensitive operation)."""
+    if not totp_enabled(actor):
+        raise Invalid("Set up an authenticator app first.")
+    codes = _recovery_codes_new(actor)
+    _notice(actor, "codes_regenerated")
+    return codes
+
+
+def _notice(user: User, event: str, **context) -> None:
+    from accounts.services.auth import first_name_of
+
+    email_send(
+        to=user.email,
+        template="second_factor_notice",
+        context={
+            "event": event,
+            "first_name": first_name_of(user),
+            "reset_link": frontend_url("reset-password"),
+            **context,
+        },
+    )
+
+
+# Signing in --------------------------------------------------------------------------------
+
+
+def mfa_challenge_start(*, request: HttpRequest, user: User) -> MfaChallenge:
+    """Keep a sign-in whose password was right waiting for ``user``'s second factor, in
+    this browser's session only (under a new session key), for ``MFA_CHALLENGE_TTL``."""
+    until = time.time() + settings.MFA_CHALLENGE_TTL
+    request.session.cycle_key()
+    request.session[MFA_PENDING] = {"user": user.pk, "until": until}
+    return MfaChallenge(methods=mfa_methods(user), expires_at=datetime.fromtimestamp(until, tz=UTC))
+
+
+def mfa_challenge_complete(
+    *, request: HttpRequest, code: str | None = None, recovery_code: str | None = None
+) -> User:
+    """Finish the sign-in this browser started with its password: the second factor, once.
+    TOKEN_EXPIRED without a pending sign-in (none, used, or older than its lifetime)."""
+    from accounts.services.auth import session_start
+
+    pending = request.session.get(MFA_PENDING)
+    if not isinstance(pending, dict) or not isinstance(pending.get("until"), (int, float)):
+        raise TokenExpired("Sign in again: no sign-in is waiting for a second factor.")
+    if pending["until"] <= time.time():
+        del request.session[MFA_PENDING]
+        raise TokenExpired("Sign in again: the second factor was not given in time.")
+    user = User.objects.filter(pk=pending.get("user")).first()
+    if user is None or not user.is_active:
+        del request.session[MFA_PENDING]
+        raise AccountDisabled() if user is not None else TokenExpired()
+    if not (code or recovery_code):
+        raise MfaCodeInvalid("Enter a code from your app or a recovery code.", field="code")
+    second_factor_check(request=request, user=user, code=code, recovery_code=recovery_code)
+    del request.session[MFA_PENDING]
+    session_start(request=request, user=user)
+    return user

@@ -1,0 +1,312 @@
+"""The second factor (issue #19, authenticator app and recovery codes) over the real
+endpoint: setting it up, signing in with it, and the refusals (wrong, replayed and stale
+codes, another browser, an expired challenge, rate limits, missing re-authentication)."""
+
+from __future__ import annotations
+
+import time
+
+import pyotp
+import pytest
+from django.conf import settings
+from django.core import mail
+
+from accounts.models import RecoveryCode, TotpDevice
+from backend.crypto import InvalidToken, secret_decrypt
+from tests.accounts.auth_helpers import mails_to
+from tests.conftest import GraphQLClient, operation_codes
+from tests.factories import PASSWORD, UserFactory
+from tests.oidc_provider import browser_sign_in, provider_serving
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SETUP = "... on TotpSetup { secret otpauthUri qrCodeSvg }"
+CODES = "... on RecoveryCodes { codes }"
+LOGIN = "... on User { email } ... on MfaChallenge { methods expiresAt }"
+USER = "... on User { email }"
+ME_MFA = "{ me { email mfa { totpEnabled recoveryCodesLeft } } }"
+
+
+@pytest.fixture
+def ada():
+    return UserFactory(email="ada@example.net", first_name="Ada")
+
+
+def signed_in(user) -> GraphQLClient:
+    client = GraphQLClient()
+    assert client.mutate("login", {"email": user.email, "password": PASSWORD}, LOGIN) == {
+        "__typename": "User",
+        "email": user.email,
+    }
+    return client
+
+
+def enroll(user) -> tuple[pyotp.TOTP, list[str]]:
+    """Set up and confirm an authenticator app for ``user``: its TOTP and recovery codes."""
+    client = signed_in(user)
+    setup = client.mutate("totpSetupBegin", None, SETUP)
+    totp = pyotp.TOTP(setup["secret"])
+    confirmed = client.mutate("totpSetupConfirm", {"code": totp.now()}, CODES)
+    return totp, confirmed["codes"]
+
+
+def challenged(user) -> tuple[GraphQLClient, dict]:
+    client = GraphQLClient()
+    return client, client.mutate("login", {"email": user.email, "password": PASSWORD}, LOGIN)
+
+
+def code_at(totp: pyotp.TOTP, steps: int) -> str:
+    """The app's code ``steps`` time steps from now."""
+    return totp.at(time.time() + 30 * steps)
+
+
+def test_setting_up_an_app_answers_a_qr_code_then_recovery_codes(ada):
+    client = signed_in(ada)
+    setup = client.mutate("totpSetupBegin", None, SETUP)
+    assert setup["otpauthUri"].startswith("otpauth://totp/Roster:ada%40example.net?secret=")
+    assert setup["qrCodeSvg"].startswith("<svg")
+    assert client.execute(ME_MFA).data["me"]["mfa"] == {
+        "totpEnabled": False,
+        "recoveryCodesLeft": 0,
+    }
+    wrong = client.mutate("totpSetupConfirm", {"code": "000000"}, CODES)
+    assert operation_codes(wrong) == ["MFA_CODE_INVALID"]
+    mail.outbox.clear()
+    codes = client.mutate("totpSetupConfirm", {"code": pyotp.TOTP(setup["secret"]).now()}, CODES)
+    assert len(codes["codes"]) == 10 and len(set(codes["codes"])) == 10
+    assert client.execute(ME_MFA).data["me"]["mfa"] == {
+        "totpEnabled": True,
+        "recoveryCodesLeft": 10,
+    }
+    [notice] = mails_to(ada.email)
+    assert notice.subject == "An authenticator app now protects your Roster account"
+    # At rest: the secret encrypted, the recovery codes hashed.
+    stored = TotpDevice.objects.get(user=ada).secret
+    assert setup["secret"] not in stored
+    hashes = set(RecoveryCode.objects.filter(user=ada).values_list("code_hash", flat=True))
+    assert not any(code.replace("-", "") in hashes or code in hashes for code in codes["codes"])
+    again = client.mutate("totpSetupBegin", None, SETUP)
+    assert operation_codes(again) == ["INVALID"]
+
+
+def test_setting_up_needs_a_signed_in_user(gql):
+    assert operation_codes(gql.mutate("totpSetupBegin", None, SETUP)) == ["UNAUTHENTICATED"]
+
+
+def test_signing_in_asks_for_the_second_factor_before_any_session(ada):
+    totp, _ = enroll(ada)
+    client, challenge = challenged(ada)
+    assert challenge["__typename"] == "MfaChallenge"
+    assert challenge["methods"] == ["TOTP", "RECOVERY_CODE"]
+    assert client.execute(ME_MFA).data["me"] is None  # no session yet
+    wrong = client.mutate("verifyMfa", {"code": "123456"}, USER)
+    assert operation_codes(wrong) == ["MFA_CODE_INVALID"]
+    # (The current step's code confirmed the setup: the next step's is new.)
+    assert client.mutate("verifyMfa", {"code": code_at(totp, 1)}, USER) == {
+        "__typename": "User",
+        "email": ada.email,
+    }
+    assert client.execute(ME_MFA).data["me"]["email"] == ada.email
+    # Single use: the completed challenge is gone.
+    again = client.mutate("verifyMfa", {"code": code_at(totp, 1)}, USER)
+    assert operation_codes(again) == ["TOKEN_EXPIRED"]
+
+
+def test_a_code_works_once_and_never_an_older_one(ada):
+    totp, _ = enroll(ada)  # confirmed with the current step's code
+    client, _ = challenged(ada)
+    replayed = client.mutate("verifyMfa", {"code": totp.now()}, USER)
+    assert operation_codes(replayed) == ["MFA_CODE_INVALID"]
+    older = client.mutate("verifyMfa", {"code": code_at(totp, -1)}, USER)
+    assert operation_codes(older) == ["MFA_CODE_INVALID"]
+    # The next step's code (a clock one step ahead) is accepted, once.
+    assert client.mutate("verifyMfa", {"code": code_at(totp, 1)}, USER)["__typename"] == "User"
+    other, _ = challenged(ada)
+    replayed = other.mutate("verifyMfa", {"code": code_at(totp, 1)}, USER)
+    assert operation_codes(replayed) == ["MFA_CODE_INVALID"]
+
+
+def test_a_code_two_steps_away_is_refused(ada):
+    client = signed_in(ada)
+    totp = pyotp.TOTP(client.mutate("totpSetupBegin", None, SETUP)["secret"])
+    for steps in (-2, 2):
+        late = client.mutate("totpSetupConfirm", {"code": code_at(totp, steps)}, CODES)
+        assert operation_codes(late) == ["MFA_CODE_INVALID"]
+    # One step of skew either way is tolerated.
+    assert "codes" in client.mutate("totpSetupConfirm", {"code": code_at(totp, -1)}, CODES)
+
+
+def test_the_challenge_belongs_to_the_browser_that_gave_the_password(ada):
+    totp, _ = enroll(ada)
+    challenged(ada)
+    elsewhere = GraphQLClient()
+    stolen = elsewhere.mutate("verifyMfa", {"code": code_at(totp, 1)}, USER)
+    assert operation_codes(stolen) == ["TOKEN_EXPIRED"]
+    assert elsewhere.execute(ME_MFA).data["me"] is None
+
+
+def test_an_expired_challenge_is_refused(ada, settings):
+    totp, _ = enroll(ada)
+    settings.MFA_CHALLENGE_TTL = 0
+    client, _ = challenged(ada)
+    late = client.mutate("verifyMfa", {"code": code_at(totp, 1)}, USER)
+    assert operation_codes(late) == ["TOKEN_EXPIRED"]
+    assert client.execute(ME_MFA).data["me"] is None
+
+
+def test_a_recovery_code_signs_in_once_and_tells_the_owner(ada):
+    _, codes = enroll(ada)
+    client, _ = challenged(ada)
+    mail.outbox.clear()
+    answer = client.mutate("verifyMfa", {"recoveryCode": codes[0].upper()}, USER)
+    assert answer["__typename"] == "User"
+    assert client.execute(ME_MFA).data["me"]["mfa"]["recoveryCodesLeft"] == 9
+    [notice] = mails_to(ada.email)
+    assert "9 recovery codes left" in notice.body
+    other, _ = challenged(ada)
+    reused = other.mutate("verifyMfa", {"recoveryCode": codes[0]}, USER)
+    assert operation_codes(reused) == ["MFA_CODE_INVALID"]
+
+
+def test_wrong_codes_are_rate_limited_and_the_owner_is_told(ada, settings):
+    enroll(ada)
+    client, _ = challenged(ada)
+    mail.outbox.clear()
+    answers = [
+        operation_codes(client.mutate("verifyMfa", {"code": f"{n:06d}"}, USER)) for n in range(11)
+    ]
+    assert answers[:10] == [["MFA_CODE_INVALID"]] * 10
+    assert answers[10] == ["RATE_LIMITED"]
+    [warning] = mails_to(ada.email)  # once, at MFA_FAILURES_NOTIFY failures
+    assert warning.subject == "Wrong sign-in codes were entered for your Roster account"
+
+
+def test_removing_the_app_needs_a_reauthentication_with_a_code(ada):
+    totp, codes = enroll(ada)
+    client, _ = challenged(ada)
+    client.mutate("verifyMfa", {"recoveryCode": codes[1]}, USER)
+    refused = client.mutate("totpDisable", None, USER)
+    assert operation_codes(refused) == ["REAUTHENTICATION_REQUIRED"]
+    without_code = client.mutate(
+        "reauthenticate", {"password": PASSWORD}, "... on Reauthenticated { validUntil }"
+    )
+    assert operation_codes(without_code) == ["MFA_CODE_INVALID"]
+    reauthenticated = client.mutate(
+        "reauthenticate",
+        {"password": PASSWORD, "code": code_at(totp, 1)},
+        "... on Reauthenticated { validUntil }",
+    )
+    assert reauthenticated["__typename"] == "Reauthenticated"
+    mail.outbox.clear()
+    assert client.mutate("totpDisable", None, USER)["__typename"] == "User"
+    [notice] = mails_to(ada.email)
+    assert "removed" in notice.subject
+    assert not TotpDevice.objects.filter(user=ada).exists()
+    assert not RecoveryCode.objects.filter(user=ada).exists()
+    signed_in(ada)  # no challenge any more
+
+
+def test_regenerating_recovery_codes_needs_a_reauthentication(ada):
+    totp, old = enroll(ada)
+    client, _ = challenged(ada)
+    client.mutate("verifyMfa", {"code": code_at(totp, 1)}, USER)
+    refused = client.mutate("recoveryCodesRegenerate", None, CODES)
+    assert operation_codes(refused) == ["REAUTHENTICATION_REQUIRED"]
+    client.mutate(
+        "reauthenticate",
+        {"password": PASSWORD, "code": old[0]},  # a recovery code also re-authenticates
+        "... on Reauthenticated { validUntil }",
+    )
+    new = client.mutate("recoveryCodesRegenerate", None, CODES)["codes"]
+    assert set(new).isdisjoint(old)
+    other, _ = challenged(ada)
+    stale = other.mutate("verifyMfa", {"recoveryCode": old[2]}, USER)
+    assert operation_codes(stale) == ["MFA_CODE_INVALID"]
+    assert other.mutate("verifyMfa", {"recoveryCode": new[0]}, USER)["__typename"] == "User"
+
+
+def test_nobody_else_sees_a_users_second_factor(ada, organization):
+    ada.organization = organization
+    ada.save()
+    enroll(ada)
+    colleague = UserFactory(organization=organization)
+    answer = signed_in(colleague).execute(
+        "{ organization { members(first: 10) { edges { node { email mfa { totpEnabled } } } } } }"
+    )
+    mfa = {
+        e["node"]["email"]: e["node"]["mfa"]
+        for e in answer.data["organization"]["members"]["edges"]
+    }
+    assert mfa[ada.email] is None
+    assert mfa[colleague.email] == {"totpEnabled": False}
+
+
+def test_the_secret_survives_a_key_rotation(ada, settings):
+    settings.FIELD_ENCRYPTION_KEY = ["first key"]
+    totp, _ = enroll(ada)
+    settings.FIELD_ENCRYPTION_KEY = ["second key", "first key"]  # rotation: new key first
+    client, _ = challenged(ada)
+    assert client.mutate("verifyMfa", {"code": code_at(totp, 1)}, USER)["__typename"] == "User"
+    # Re-encrypted under the new key on use: the old key can go.
+    settings.FIELD_ENCRYPTION_KEY = ["second key"]
+    assert secret_decrypt(TotpDevice.objects.get(user=ada).secret) == totp.secret
+    settings.FIELD_ENCRYPTION_KEY = ["third key"]
+    with pytest.raises(InvalidToken):
+        secret_decrypt(TotpDevice.objects.get(user=ada).secret)
+
+
+# Other ways in: the identity provider, an access token, the Django admin.
+
+
+@pytest.fixture
+def oidc_provider(settings):
+    yield from provider_serving(settings)
+
+
+def test_a_provider_sign_in_without_multi_factor_asks_for_the_second_factor(oidc_provider):
+    first = GraphQLClient()
+    browser_sign_in(first.http)  # creates ada@example.net, signed in through the provider
+    setup = first.mutate("totpSetupBegin", None, SETUP)
+    totp = pyotp.TOTP(setup["secret"])
+    first.mutate("totpSetupConfirm", {"code": totp.now()}, CODES)
+
+    client = GraphQLClient()
+    response, _, _ = browser_sign_in(client.http)
+    assert response.status_code == 302
+    assert response["Location"] == f"{settings.LOGIN_REDIRECT_URL}?mfa=required"
+    assert client.execute(ME_MFA).data["me"] is None
+    answer = client.mutate("verifyMfa", {"code": code_at(totp, 1)}, USER)
+    assert answer == {"__typename": "User", "email": "ada@example.net"}
+
+    # The provider did multi-factor itself (RFC 8176 amr): signed in at once.
+    oidc_provider.id_token_claims = {"amr": ["pwd", "otp"]}
+    trusted = GraphQLClient()
+    response, _, _ = browser_sign_in(trusted.http)
+    assert response["Location"] == settings.LOGIN_REDIRECT_URL
+    assert trusted.execute(ME_MFA).data["me"]["email"] == "ada@example.net"
+
+
+def test_an_access_token_sign_in_asks_for_the_second_factor(oidc_provider):
+    first = GraphQLClient()
+    browser_sign_in(first.http)
+    totp = pyotp.TOTP(first.mutate("totpSetupBegin", None, SETUP)["secret"])
+    first.mutate("totpSetupConfirm", {"code": totp.now()}, CODES)
+    client = GraphQLClient()
+    token = oidc_provider.access_token_issue()
+    answer = client.mutate("loginExternal", {"accessToken": token}, LOGIN)
+    assert answer["__typename"] == "MfaChallenge"
+    assert client.execute(ME_MFA).data["me"] is None
+    assert client.mutate("verifyMfa", {"code": code_at(totp, 1)}, USER)["__typename"] == "User"
+
+
+def test_the_admin_refuses_a_password_alone_for_an_account_with_a_second_factor():
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    totp, _ = enroll(staff)
+    client = GraphQLClient()
+    response = client.http.post("/admin/login/", {"username": staff.email, "password": PASSWORD})
+    assert response.status_code == 403
+    assert "_auth_user_id" not in client.http.session
+    # Signed in through Roster with the second factor, the same browser opens the admin.
+    client.mutate("login", {"email": staff.email, "password": PASSWORD}, LOGIN)
+    client.mutate("verifyMfa", {"code": code_at(totp, 1)}, USER)
+    assert client.http.get("/admin/").status_code == 200
