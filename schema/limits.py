@@ -23,6 +23,8 @@ SENSITIVE_FIELDS = frozenset(
         "requestEmailChange",
         "confirmEmailChange",
         "revertEmailChange",
+        "verifyMfa",
+        "totpSetupConfirm",
     }
 )
 

@@ -310,3 +310,15 @@ def test_the_admin_refuses_a_password_alone_for_an_account_with_a_second_factor(
     client.mutate("login", {"email": staff.email, "password": PASSWORD}, LOGIN)
     client.mutate("verifyMfa", {"code": code_at(totp, 1)}, USER)
     assert client.http.get("/admin/").status_code == 200
+
+
+def test_codes_cannot_be_guessed_in_batches_of_aliases(ada):
+    totp, _ = enroll(ada)
+    client, _ = challenged(ada)
+    guesses = " ".join(
+        f'g{n}: verifyMfa(input: {{code: "{n:06d}"}}) {{ __typename }}' for n in range(20)
+    )
+    result = client.execute(f"mutation {{ {guesses} }}")
+    assert result.errors and result.data is None  # refused whole, before any try
+    # The challenge is untouched and no try was counted: the right code still works.
+    assert client.mutate("verifyMfa", {"code": code_at(totp, 1)}, USER)["__typename"] == "User"
