@@ -31,6 +31,9 @@ class Organization(models.Model):
     plan = models.CharField(max_length=50, default="free")
     # An organization that claims a mail domain receives OIDC users of that domain.
     domain = models.CharField(max_length=253, blank=True, default="")
+    # Every member must set up a second factor (accounts.services.mfa); until then a
+    # member may only do that.
+    mfa_required = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -36,6 +36,7 @@ from mozilla_django_oidc.views import (
 )
 
 from accounts import oidc_client
+from accounts.backends import session_user
 from accounts.services.external import external_user_resolve
 from accounts.services.mfa import mfa_challenge_start, mfa_methods, provider_did_mfa
 from accounts.services.reauthentication import (
@@ -155,7 +156,7 @@ class OIDCBackend(OIDCAuthenticationBackend):
         # switched off, sessions it started end.
         if not oidc_client.oidc_enabled():
             return None
-        return ModelBackend.get_user(self, user_id)
+        return session_user(ModelBackend(), user_id)
 
 
 def _with_query(url: str, **params: str) -> str:

@@ -34,6 +34,7 @@ from schema.limits import DirectivesLimiter, OneSensitiveFieldPerDocument
 from schema.oidc.mutations import Mutation as OidcMutation
 from schema.organizations.mutations import Mutation as OrganizationsMutation
 from schema.organizations.queries import Query as OrganizationsQuery
+from schema.policy import SecondFactorPolicy
 from schema.profile.mutations import Mutation as ProfileMutation
 from schema.teams.mutations import Mutation as TeamsMutation
 from schema.teams.queries import Query as TeamsQuery
@@ -117,6 +118,7 @@ def _extensions():
         ParserCache,
         ValidationCache,
         DirectivesLimiter,
+        SecondFactorPolicy,
     ]
     return extensions
 

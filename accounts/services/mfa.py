@@ -27,10 +27,13 @@ import pyotp
 import segno
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.emails import email_send, frontend_url
+from accounts.groups import user_is_administrator
 from accounts.models import RecoveryCode, TotpDevice, User
 from accounts.ratelimit import client_address, rate_limit_hit, rate_limit_undo
 from backend.crypto import secret_decrypt, secret_encrypt, secret_reencrypt
@@ -73,6 +76,36 @@ def recovery_codes_left(user: User) -> int:
     return RecoveryCode.objects.filter(user=user, used_at__isnull=True).count()
 
 
+def totp_enabled_expression() -> Exists:
+    """``totp_enabled`` of each user row of a query, in SQL (one query for a list)."""
+    return Exists(TotpDevice.objects.filter(user=OuterRef("pk"), confirmed_at__isnull=False))
+
+
+def recovery_codes_left_expression() -> Coalesce:
+    left = (
+        RecoveryCode.objects.filter(user=OuterRef("pk"), used_at__isnull=True)
+        .order_by()
+        .values("user")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(left), 0)
+
+
+def mfa_status_visible(*, viewer, user: User) -> bool:
+    """Who sees whether ``user`` set up a second factor: the user, and the administrators
+    of the user's organization."""
+    if not getattr(viewer, "is_authenticated", False):
+        return False
+    if viewer.pk == user.pk:
+        return True
+    return (
+        user.organization_id is not None
+        and viewer.organization_id == user.organization_id
+        and user_is_administrator(viewer)
+    )
+
+
 def mfa_methods(user: User) -> list[str]:
     """The second factors ``user`` can complete a sign-in with; empty without one."""
     if not totp_enabled(user):
@@ -87,6 +120,18 @@ def provider_did_mfa(claims) -> bool:
     if not isinstance(amr, list):
         return False
     return any(value in settings.OIDC_MFA_AMR_VALUES for value in amr if isinstance(value, str))
+
+
+# The organization's policy -------------------------------------------------------------------
+
+
+def mfa_enrollment_required(user) -> bool:
+    """Whether ``user`` must set up a second factor before anything else: their
+    organization requires one and they have none."""
+    if not getattr(user, "is_authenticated", False) or user.organization_id is None:
+        return False
+    # A session's user comes with the organization (accounts.backends.session_user).
+    return user.organization.mfa_required and not mfa_methods(user)
 
 
 # Codes -------------------------------------------------------------------------------------

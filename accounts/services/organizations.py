@@ -122,13 +122,23 @@ def organization_seats_check_join(*, organization: Organization) -> None:
 
 
 @transaction.atomic
-def organization_update(*, actor, name: str) -> Organization:
+def organization_update(
+    *, actor, name: str | None = None, mfa_required: bool | None = None
+) -> Organization:
+    """Rename the actor's organization and/or set its second-factor policy (what is left
+    out stays)."""
     organization = organization_of_actor_locked(actor=actor)
     if not user_can_update_organization(user=actor, organization=organization):
         raise PermissionDenied()
-    organization.name = (name or "").strip()
-    fields_validate(organization, ["name"])
-    organization.save(update_fields=["name"])
+    fields = []
+    if name is not None:
+        organization.name = name.strip()
+        fields.append("name")
+    if mfa_required is not None:
+        organization.mfa_required = mfa_required
+        fields.append("mfa_required")
+    fields_validate(organization, [field for field in fields if field == "name"])
+    organization.save(update_fields=fields)
     actor.organization = organization
     return organization
 

@@ -136,15 +136,39 @@ class UserType(Scoped, relay.Node):
         return sessions if current is not None and current.pk == self.pk else sessions.none()
 
     @strawberry_django.field(
-        only=["id"], description="The viewer's own second factors; null for anyone else."
+        only=["id", "organization_id"],
+        annotate={
+            "mfa_totp_enabled": lambda info: mfa.totp_enabled_expression(),
+            "mfa_recovery_codes_left": lambda info: mfa.recovery_codes_left_expression(),
+        },
+        description=(
+            "The user's second factors (never their secrets): the user's own, and their "
+            "organization's administrators' (to see who is not enrolled); null for anyone "
+            "else."
+        ),
     )
     def mfa(self, info: Info) -> MfaStatusType | None:
-        current = viewer(info)
-        if current is None or current.pk != self.pk:
+        if not mfa.mfa_status_visible(viewer=viewer(info), user=self):
             return None
-        return MfaStatusType(
-            totp_enabled=mfa.totp_enabled(self), recovery_codes_left=mfa.recovery_codes_left(self)
-        )
+        enabled = getattr(self, "mfa_totp_enabled", None)
+        if enabled is None:  # an object a mutation answered: not annotated
+            return MfaStatusType(
+                totp_enabled=mfa.totp_enabled(self),
+                recovery_codes_left=mfa.recovery_codes_left(self),
+            )
+        return MfaStatusType(totp_enabled=enabled, recovery_codes_left=self.mfa_recovery_codes_left)
+
+    @strawberry_django.field(
+        only=["id", "organization_id"],
+        description=(
+            "The viewer's organization requires a second factor the viewer has not set up: "
+            "until they do (totpSetupBegin), every other operation answers MFA_REQUIRED. "
+            "False for anyone but the viewer."
+        ),
+    )
+    def mfa_enrollment_required(self, info: Info) -> bool:
+        current = viewer(info)
+        return current is not None and current.pk == self.pk and mfa.mfa_enrollment_required(self)
 
 
 @strawberry_django.type(models.Session, name="Session")

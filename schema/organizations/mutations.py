@@ -91,9 +91,17 @@ class Mutation:
         result = member_remove(actor=require_viewer(info), user_guid=node_uuid(user_id, "User"))
         return RemovedMemberType.from_result(result)
 
-    @input_mutation(description="Rename the viewer's organization.")
-    def update_organization(self, info: Info, name: str) -> OrganizationType:
-        return organization_update(actor=require_viewer(info), name=name)
+    @input_mutation(
+        description=(
+            "Rename the viewer's organization and/or require a second factor of every "
+            "member (mfaRequired: until they set one up, members may only do that; see "
+            "MFA_REQUIRED). Fields left out stay."
+        )
+    )
+    def update_organization(
+        self, info: Info, name: str | None = None, mfa_required: bool | None = None
+    ) -> OrganizationType:
+        return organization_update(actor=require_viewer(info), name=name, mfa_required=mfa_required)
 
     @input_mutation(
         sensitive=True,

@@ -111,6 +111,9 @@ class MemberConnection(KeysetConnection[UserType]):
 class OrganizationType(Scoped, relay.Node):
     visibility = staticmethod(organizations_visibility)
     name: strawberry.auto
+    mfa_required: bool = strawberry_django.field(
+        description="Every member must set up a second factor (see MFA_REQUIRED)."
+    )
 
     @strawberry_django.field(only=["plan"])
     def plan(self) -> PlanType:

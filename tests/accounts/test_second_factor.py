@@ -10,6 +10,8 @@ import pyotp
 import pytest
 from django.conf import settings
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import RecoveryCode, TotpDevice
 from backend.crypto import InvalidToken, secret_decrypt
@@ -322,3 +324,94 @@ def test_codes_cannot_be_guessed_in_batches_of_aliases(ada):
     assert result.errors and result.data is None  # refused whole, before any try
     # The challenge is untouched and no try was counted: the right code still works.
     assert client.mutate("verifyMfa", {"code": code_at(totp, 1)}, USER)["__typename"] == "User"
+
+
+# The organization's policy.
+
+POLICY = "... on Organization { mfaRequired }"
+ENROLLMENT = "{ me { email mfaEnrollmentRequired } }"
+
+
+@pytest.fixture
+def staff(organization):
+    """An administrator and a plain member of one organization (with its groups)."""
+    from accounts.services.groups import permission_groups_setup
+    from tests.factories import administrator
+
+    permission_groups_setup()
+    return administrator(organization=organization), UserFactory(organization=organization)
+
+
+def test_only_administrators_set_the_policy(staff):
+    admin, member = staff
+    refused = signed_in(member).mutate("updateOrganization", {"mfaRequired": True}, POLICY)
+    assert operation_codes(refused) == ["PERMISSION_DENIED"]
+    answer = signed_in(admin).mutate("updateOrganization", {"mfaRequired": True}, POLICY)
+    assert answer == {"__typename": "Organization", "mfaRequired": True}
+    # Members read the policy through ``me`` (which stays open to them until they enroll).
+    answer = signed_in(member).execute("{ me { organization { mfaRequired } } }")
+    assert answer.data["me"]["organization"] == {"mfaRequired": True}
+
+
+def test_a_member_without_a_second_factor_may_only_set_one_up(staff):
+    admin, member = staff
+    enroll(admin)
+    admin.organization.mfa_required = True
+    admin.organization.save()
+
+    client = signed_in(member)  # signed in, but limited
+    assert client.execute(ENROLLMENT).data["me"] == {
+        "email": member.email,
+        "mfaEnrollmentRequired": True,
+    }
+    for document in (
+        "{ contacts(first: 1) { totalCount } }",
+        "{ me { email } organization { name } }",  # one field outside is enough
+        "query { ...Sneaky } fragment Sneaky on Query { contacts(first: 1) { totalCount } }",
+        'mutation { updateProfile(input: {firstName: "X"}) { __typename } }',
+    ):
+        result = client.execute(document)
+        assert result.data is None, document
+        assert result.error_codes() == ["MFA_REQUIRED"], document
+    # Setting a factor up (and signing out) stays open; then everything is.
+    totp = pyotp.TOTP(client.mutate("totpSetupBegin", None, SETUP)["secret"])
+    client.mutate("totpSetupConfirm", {"code": totp.now()}, CODES)
+    assert client.execute(ENROLLMENT).data["me"]["mfaEnrollmentRequired"] is False
+    assert client.execute("{ contacts(first: 1) { totalCount } }").errors == []
+
+
+def test_administrators_see_who_is_enrolled_and_others_do_not(staff):
+    admin, member = staff
+    enroll(member)
+    query = (
+        "{ organization { members(first: 10) { edges { node { email mfa { totpEnabled } } } } } }"
+    )
+
+    def statuses(user):
+        client = GraphQLClient().login_as(user)
+        edges = client.execute(query).data["organization"]["members"]["edges"]
+        return {e["node"]["email"]: e["node"]["mfa"] for e in edges}
+
+    assert statuses(admin) == {
+        admin.email: {"totpEnabled": False},
+        member.email: {"totpEnabled": True},
+    }
+    assert statuses(member) == {admin.email: None, member.email: {"totpEnabled": True}}
+
+
+def test_the_members_second_factors_cost_no_query_per_member(
+    staff, organization, django_assert_num_queries
+):
+    admin, _ = staff
+    query = (
+        "{ organization { members(first: 50) { edges { node { email"
+        " mfa { totpEnabled recoveryCodesLeft } } } } } }"
+    )
+    client = signed_in(admin)
+    client.execute(query)
+    with CaptureQueriesContext(connection) as two_members:
+        client.execute(query)
+    UserFactory.create_batch(20, organization=organization)
+    with django_assert_num_queries(len(two_members.captured_queries)):
+        answer = client.execute(query)
+    assert len(answer.data["organization"]["members"]["edges"]) == 22
