@@ -413,3 +413,21 @@ class RecoveryCode(models.Model):
 
     def __str__(self) -> str:
         return f"recovery code of {self.user_id}"
+
+
+class Passkey(models.Model):
+    """A WebAuthn credential of a user (a passkey): a second factor after a password, and a
+    passwordless sign-in on its own (a discoverable credential, user verification
+    required)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="passkeys")
+    credential_id = models.BinaryField(unique=True)
+    public_key = models.BinaryField()  # COSE; public, so stored as it is
+    sign_count = models.BigIntegerField(default=0)
+    name = models.CharField(max_length=100, validators=NO_NUL)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name

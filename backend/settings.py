@@ -133,6 +133,11 @@ MFA_FAILURES_NOTIFY = env_int("MFA_FAILURES_NOTIFY", 5)
 # An identity provider's sign-in counts as multi-factor when its ID token's ``amr`` holds
 # one of these (RFC 8176); else an account with a second factor is asked for it.
 OIDC_MFA_AMR_VALUES = env_list("OIDC_MFA_AMR_VALUES", "mfa,otp,hwk,swk")
+# Passkeys (WebAuthn): the relying party, and the frontend's origins (the ceremonies run in
+# the frontend's pages). The RP ID is the frontend's host or a parent domain of it.
+WEBAUTHN_RP_ID = env("WEBAUTHN_RP_ID", "localhost")
+WEBAUTHN_RP_NAME = env("WEBAUTHN_RP_NAME", "Roster")
+WEBAUTHN_ORIGINS = env_list("WEBAUTHN_ORIGINS", "http://localhost:3000")
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 

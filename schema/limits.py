@@ -25,6 +25,7 @@ SENSITIVE_FIELDS = frozenset(
         "revertEmailChange",
         "verifyMfa",
         "totpSetupConfirm",
+        "passkeyAuthenticationFinish",
     }
 )
 

@@ -33,6 +33,8 @@ ENROLLMENT_FIELDS = frozenset(
         "reauthenticate",
         "totpSetupBegin",
         "totpSetupConfirm",
+        "passkeyRegistrationBegin",
+        "passkeyRegistrationFinish",
     }
 )
 MFA_REQUIRED_MESSAGE = (

@@ -53,6 +53,16 @@ def account_export(*, actor) -> dict[str, Any]:
             "second_factor": {
                 "totp_enabled": mfa.totp_enabled(user),
                 "recovery_codes_left": mfa.recovery_codes_left(user),
+                "passkeys": [
+                    {
+                        "name": name,
+                        "created_at": created.isoformat(),
+                        "last_used_at": used.isoformat() if used else None,
+                    }
+                    for name, created, used in user.passkeys.order_by("created_at").values_list(
+                        "name", "created_at", "last_used_at"
+                    )
+                ],
             },
         },
         "profile": {

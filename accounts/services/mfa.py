@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from accounts.emails import email_send, frontend_url
 from accounts.groups import user_is_administrator
-from accounts.models import RecoveryCode, TotpDevice, User
+from accounts.models import Passkey, RecoveryCode, TotpDevice, User
 from accounts.ratelimit import client_address, rate_limit_hit, rate_limit_undo
 from backend.crypto import secret_decrypt, secret_encrypt, secret_reencrypt
 from backend.errors import AccountDisabled, Invalid, MfaCodeInvalid, RateLimited, TokenExpired
@@ -50,6 +50,7 @@ MFA_PENDING = "roster.mfa_pending"
 
 TOTP = "TOTP"
 RECOVERY_CODE = "RECOVERY_CODE"
+PASSKEY = "PASSKEY"
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,18 @@ def totp_enabled_expression() -> Exists:
     return Exists(TotpDevice.objects.filter(user=OuterRef("pk"), confirmed_at__isnull=False))
 
 
+def passkey_count_expression() -> Coalesce:
+    """How many passkeys each user row of a query has, in SQL."""
+    count = (
+        Passkey.objects.filter(user=OuterRef("pk"))
+        .order_by()
+        .values("user")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(count), 0)
+
+
 def recovery_codes_left_expression() -> Coalesce:
     left = (
         RecoveryCode.objects.filter(user=OuterRef("pk"), used_at__isnull=True)
@@ -108,9 +121,10 @@ def mfa_status_visible(*, viewer, user: User) -> bool:
 
 def mfa_methods(user: User) -> list[str]:
     """The second factors ``user`` can complete a sign-in with; empty without one."""
-    if not totp_enabled(user):
-        return []
-    return [TOTP, RECOVERY_CODE]
+    methods = [TOTP, RECOVERY_CODE] if totp_enabled(user) else []
+    if Passkey.objects.filter(user=user).exists():
+        methods.append(PASSKEY)
+    return methods
 
 
 def provider_did_mfa(claims) -> bool:
@@ -202,7 +216,7 @@ def _recovery_code_accept(user: User, code: str) -> bool:
     ).update(used_at=timezone.now())
     if not used:
         return False
-    _notice(user, "recovery_code_used", codes_left=recovery_codes_left(user))
+    notice(user, "recovery_code_used", codes_left=recovery_codes_left(user))
     return True
 
 
@@ -227,7 +241,7 @@ def second_factor_check(
         rate_limit_undo(scope="mfa-address", identity=address)
         return
     if failures == settings.MFA_FAILURES_NOTIFY:
-        _notice(user, "failures", failures=failures)
+        notice(user, "failures", failures=failures)
     raise MfaCodeInvalid(field="recoveryCode" if recovery_code and not code else "code")
 
 
@@ -266,7 +280,7 @@ def totp_setup_confirm(*, actor: User, code: str) -> list[str]:
     device.last_step = step
     device.save(update_fields=["confirmed_at", "last_step"])
     codes = _recovery_codes_new(actor)
-    _notice(actor, "enabled")
+    notice(actor, "enabled")
     return codes
 
 
@@ -278,7 +292,7 @@ def totp_disable(*, actor: User) -> User:
         raise Invalid("No authenticator app is set up.")
     TotpDevice.objects.filter(user=actor).delete()
     RecoveryCode.objects.filter(user=actor).delete()
-    _notice(actor, "disabled")
+    notice(actor, "disabled")
     return actor
 
 
@@ -288,11 +302,12 @@ def recovery_codes_regenerate(*, actor: User) -> list[str]:
     if not totp_enabled(actor):
         raise Invalid("Set up an authenticator app first.")
     codes = _recovery_codes_new(actor)
-    _notice(actor, "codes_regenerated")
+    notice(actor, "codes_regenerated")
     return codes
 
 
-def _notice(user: User, event: str, **context) -> None:
+def notice(user: User, event: str, **context) -> None:
+    """Email ``user`` that their second factors changed or were used (``event``)."""
     from accounts.services.auth import first_name_of
 
     email_send(
@@ -317,6 +332,18 @@ def mfa_challenge_start(*, request: HttpRequest, user: User) -> MfaChallenge:
     request.session.cycle_key()
     request.session[MFA_PENDING] = {"user": user.pk, "until": until}
     return MfaChallenge(methods=mfa_methods(user), expires_at=datetime.fromtimestamp(until, tz=UTC))
+
+
+def mfa_challenge_pending_user_id(*, request: HttpRequest):
+    """The account whose sign-in waits in this browser for a second factor, if any."""
+    pending = request.session.get(MFA_PENDING)
+    if not isinstance(pending, dict) or not isinstance(pending.get("until"), (int, float)):
+        return None
+    return pending.get("user") if pending["until"] > time.time() else None
+
+
+def mfa_challenge_forget(*, request: HttpRequest) -> None:
+    request.session.pop(MFA_PENDING, None)
 
 
 def mfa_challenge_complete(

@@ -20,7 +20,12 @@ from django.utils import timezone
 from accounts.models import User, UserExternalAuthentication
 from accounts.ratelimit import client_address
 from accounts.services.auth import login_attempt_count, login_attempt_succeeded, password_check
-from accounts.services.mfa import mfa_methods, provider_did_mfa, second_factor_check
+from accounts.services.mfa import (
+    mfa_methods,
+    provider_did_mfa,
+    second_factor_check,
+    totp_enabled,
+)
 from backend.errors import (
     InvalidCredentials,
     MfaCodeInvalid,
@@ -40,7 +45,7 @@ def reauthenticate(
     and, once the account has a second factor, ``code`` (from the app, or a recovery
     code); answers until when sensitive operations are open."""
     password_check(email=actor.email, address=client_address(request), password=password)
-    if mfa_methods(actor):
+    if totp_enabled(actor):  # (a passkey has no code to type: the password does here)
         if not code:
             raise MfaCodeInvalid("Enter a code from your app or a recovery code.", field="code")
         second_factor_check(request=request, user=actor, code=code, recovery_code=code)

@@ -6,7 +6,7 @@ import strawberry
 from django.utils import timezone
 from strawberry.types import Info
 
-from accounts.services import auth, mfa, registration
+from accounts.services import auth, mfa, passkeys, registration
 from accounts.services.account import account_delete, account_export
 from accounts.services.email_change import (
     email_change_confirm,
@@ -20,6 +20,8 @@ from schema.accounts.types import (
     DataExport,
     EmailRequestAccepted,
     LoggedOut,
+    PasskeyOptionsType,
+    PasskeyType,
     Reauthenticated,
     RecoveryCodesType,
     SessionsRevoked,
@@ -148,6 +150,73 @@ class AuthMutation:
         return RecoveryCodesType(
             codes=mfa.totp_setup_confirm(actor=require_viewer(info), code=code)
         )
+
+    @mutation(
+        description=(
+            "Begin adding a passkey: WebAuthn creation options (JSON) for "
+            "navigator.credentials.create, valid once, in this browser, for 5 minutes."
+        )
+    )
+    def passkey_registration_begin(self, info: Info) -> PasskeyOptionsType:
+        options = passkeys.passkey_registration_begin(
+            request=_request(info), actor=require_viewer(info)
+        )
+        return PasskeyOptionsType(public_key_json=options)
+
+    @input_mutation(
+        description=(
+            "Finish adding a passkey with the browser's answer (PublicKeyCredential as "
+            "JSON) and a name; the email is told. INVALID (credentialJson) when the answer "
+            "does not match the options (origin, relying party, challenge, user "
+            "verification); TOKEN_EXPIRED without a registration in progress."
+        )
+    )
+    def passkey_registration_finish(
+        self, info: Info, credential_json: str, name: str
+    ) -> PasskeyType:
+        passkey = passkeys.passkey_registration_finish(
+            request=_request(info),
+            actor=require_viewer(info),
+            credential_json=credential_json,
+            name=name,
+        )
+        return PasskeyType.of(passkey)
+
+    @input_mutation(
+        description=(
+            "Begin signing in with a passkey: WebAuthn request options (JSON) for "
+            "navigator.credentials.get. With an account's email its passkeys are listed; "
+            "without one (or for any other email) the device offers its own: the same "
+            "answer's shape either way."
+        )
+    )
+    def passkey_authentication_begin(
+        self, info: Info, email: str | None = None
+    ) -> PasskeyOptionsType:
+        options = passkeys.passkey_authentication_begin(request=_request(info), email=email)
+        return PasskeyOptionsType(public_key_json=options)
+
+    @input_mutation(
+        description=(
+            "Finish signing in with the browser's answer (JSON): on its own (a passkey is "
+            "two factors), or as the second factor of the sign-in waiting in this browser "
+            "(its own account's passkey only). Starts the session. INVALID_CREDENTIALS for "
+            "an answer that does not verify (origin, relying party, challenge, signature, a "
+            "counter that did not move forward)."
+        )
+    )
+    def passkey_authentication_finish(self, info: Info, credential_json: str) -> UserType:
+        return passkeys.passkey_authentication_finish(
+            request=_request(info), credential_json=credential_json
+        )
+
+    @input_mutation(
+        sensitive=True, description="Remove one of the viewer's passkeys; the email is told."
+    )
+    def passkey_remove(self, info: Info, id: strawberry.ID) -> UserType:
+        actor = require_viewer(info)
+        passkeys.passkey_remove(actor=actor, passkey_id=node_uuid(id, "Passkey"))
+        return actor
 
     @mutation(
         sensitive=True,

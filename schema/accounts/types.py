@@ -140,6 +140,7 @@ class UserType(Scoped, relay.Node):
         annotate={
             "mfa_totp_enabled": lambda info: mfa.totp_enabled_expression(),
             "mfa_recovery_codes_left": lambda info: mfa.recovery_codes_left_expression(),
+            "mfa_passkey_count": lambda info: mfa.passkey_count_expression(),
         },
         description=(
             "The user's second factors (never their secrets): the user's own, and their "
@@ -148,15 +149,25 @@ class UserType(Scoped, relay.Node):
         ),
     )
     def mfa(self, info: Info) -> MfaStatusType | None:
-        if not mfa.mfa_status_visible(viewer=viewer(info), user=self):
+        current = viewer(info)
+        if not mfa.mfa_status_visible(viewer=current, user=self):
             return None
-        enabled = getattr(self, "mfa_totp_enabled", None)
-        if enabled is None:  # an object a mutation answered: not annotated
+        own = current.pk == self.pk
+        if getattr(self, "mfa_totp_enabled", None) is None:  # a mutation's answer
             return MfaStatusType(
                 totp_enabled=mfa.totp_enabled(self),
                 recovery_codes_left=mfa.recovery_codes_left(self),
+                passkey_count=self.passkeys.count(),
+                user=self,
+                own=own,
             )
-        return MfaStatusType(totp_enabled=enabled, recovery_codes_left=self.mfa_recovery_codes_left)
+        return MfaStatusType(
+            totp_enabled=self.mfa_totp_enabled,
+            recovery_codes_left=self.mfa_recovery_codes_left,
+            passkey_count=self.mfa_passkey_count,
+            user=self,
+            own=own,
+        )
 
     @strawberry_django.field(
         only=["id", "organization_id"],
@@ -291,7 +302,44 @@ class RecoveryCodesType:
     codes: list[str]
 
 
-@strawberry.type(name="MfaStatus", description="The viewer's second factors (never their secrets).")
+@strawberry.type(name="Passkey", description="One of the viewer's passkeys.")
+class PasskeyType:
+    id: strawberry.ID
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+    @classmethod
+    def of(cls, passkey: models.Passkey) -> PasskeyType:
+        return cls(
+            id=strawberry.ID(relay.to_base64("Passkey", passkey.pk)),
+            name=passkey.name,
+            created_at=passkey.created_at,
+            last_used_at=passkey.last_used_at,
+        )
+
+
+@strawberry.type(
+    name="PasskeyOptions",
+    description=(
+        "WebAuthn options for the browser, as JSON: parse them (base64url fields to "
+        "bytes) for navigator.credentials.create / get."
+    ),
+)
+class PasskeyOptionsType:
+    public_key_json: str
+
+
+@strawberry.type(name="MfaStatus", description="A user's second factors (never their secrets).")
 class MfaStatusType:
     totp_enabled: bool
     recovery_codes_left: int
+    passkey_count: int
+    user: strawberry.Private[models.User]
+    own: strawberry.Private[bool]
+
+    @strawberry.field(description="The passkeys, listed to their owner only (empty for others).")
+    def passkeys(self) -> list[PasskeyType]:
+        if not self.own:
+            return []
+        return [PasskeyType.of(p) for p in self.user.passkeys.order_by("created_at", "pk")]

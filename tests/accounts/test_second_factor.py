@@ -355,9 +355,13 @@ def test_only_administrators_set_the_policy(staff):
 
 def test_a_member_without_a_second_factor_may_only_set_one_up(staff):
     admin, member = staff
-    enroll(admin)
+    totp, _ = enroll(admin)
     admin.organization.mfa_required = True
     admin.organization.save()
+    # The enrolled administrator is not limited.
+    admin_client, _ = challenged(admin)
+    admin_client.mutate("verifyMfa", {"code": code_at(totp, 1)}, USER)
+    assert admin_client.execute("{ contacts(first: 1) { totalCount } }").errors == []
 
     client = signed_in(member)  # signed in, but limited
     assert client.execute(ENROLLMENT).data["me"] == {

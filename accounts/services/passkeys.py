@@ -1,0 +1,200 @@
+"""Passkeys (WebAuthn, with ``webauthn``): registering one, signing in with one, removing one.
+
+Each ceremony has two steps: ``..._begin`` answers the options for the browser's
+``navigator.credentials.create/get`` (as JSON) and keeps their challenge in this browser's
+session; ``..._finish`` checks the browser's answer against that challenge (used once,
+whatever the outcome), the relying party (``WEBAUTHN_RP_ID``), the frontend's origins
+(``WEBAUTHN_ORIGINS``), user verification (required) and, on sign-in, the signature
+counter (a counter that does not move forward is a cloned key: refused).
+
+A passkey signs in on its own (a discoverable credential verified by the device: two
+factors in one), and completes a sign-in that waits for a second factor after a password
+(``accounts.services.mfa``), but only for the account that gave the password.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from webauthn import (
+    generate_authentication_options,
+    generate_registration_options,
+    options_to_json,
+    verify_authentication_response,
+    verify_registration_response,
+)
+from webauthn.helpers import parse_authentication_credential_json
+from webauthn.helpers.exceptions import WebAuthnException
+from webauthn.helpers.structs import (
+    AuthenticatorSelectionCriteria,
+    PublicKeyCredentialDescriptor,
+    ResidentKeyRequirement,
+    UserVerificationRequirement,
+)
+
+from accounts.models import Passkey, User, email_normalize
+from accounts.ratelimit import client_address, rate_limit_hit, rate_limit_undo
+from accounts.services import mfa
+from backend.errors import AccountDisabled, Invalid, InvalidCredentials, NotFound, TokenExpired
+
+# Session keys of a ceremony in progress: {"challenge": hex, "until": timestamp}.
+REGISTRATION = "roster.passkey_registration"
+AUTHENTICATION = "roster.passkey_authentication"
+CEREMONY_SECONDS = 300
+NAME_MAX_LENGTH = 100
+
+
+def _challenge_keep(request: HttpRequest, key: str, challenge: bytes) -> None:
+    request.session[key] = {"challenge": challenge.hex(), "until": time.time() + CEREMONY_SECONDS}
+
+
+def _challenge_take(request: HttpRequest, key: str) -> bytes:
+    """The challenge this browser was given, removed (single use); TOKEN_EXPIRED without
+    one, or once it is too old."""
+    kept = request.session.pop(key, None)
+    if not isinstance(kept, dict) or not isinstance(kept.get("until"), (int, float)):
+        raise TokenExpired("Begin again: no passkey ceremony is in progress.")
+    if kept["until"] <= time.time():
+        raise TokenExpired("Begin again: the passkey ceremony took too long.")
+    return bytes.fromhex(kept["challenge"])
+
+
+def _descriptors(user: User) -> list[PublicKeyCredentialDescriptor]:
+    return [
+        PublicKeyCredentialDescriptor(id=bytes(credential_id))
+        for credential_id in Passkey.objects.filter(user=user).values_list(
+            "credential_id", flat=True
+        )
+    ]
+
+
+# Registering -------------------------------------------------------------------------------
+
+
+def passkey_registration_begin(*, request: HttpRequest, actor: User) -> str:
+    """The options to create a passkey for ``actor`` (JSON): discoverable, verified by the
+    device, not one the device already holds for this account."""
+    options = generate_registration_options(
+        rp_id=settings.WEBAUTHN_RP_ID,
+        rp_name=settings.WEBAUTHN_RP_NAME,
+        user_id=actor.guid.bytes,
+        user_name=actor.email,
+        exclude_credentials=_descriptors(actor),
+        authenticator_selection=AuthenticatorSelectionCriteria(
+            resident_key=ResidentKeyRequirement.REQUIRED,
+            user_verification=UserVerificationRequirement.REQUIRED,
+        ),
+    )
+    _challenge_keep(request, REGISTRATION, options.challenge)
+    return options_to_json(options)
+
+
+@transaction.atomic
+def passkey_registration_finish(
+    *, request: HttpRequest, actor: User, credential_json: str, name: str
+) -> Passkey:
+    name = (name or "").strip()
+    if not name or len(name) > NAME_MAX_LENGTH or "\x00" in name:
+        raise Invalid(f"Name the passkey (at most {NAME_MAX_LENGTH} characters).", field="name")
+    challenge = _challenge_take(request, REGISTRATION)
+    try:
+        verified = verify_registration_response(
+            credential=credential_json,
+            expected_challenge=challenge,
+            expected_rp_id=settings.WEBAUTHN_RP_ID,
+            expected_origin=settings.WEBAUTHN_ORIGINS,
+            require_user_verification=True,
+        )
+    except (WebAuthnException, ValueError) as error:
+        raise Invalid(f"The passkey was not accepted: {error}", field="credentialJson") from error
+    if Passkey.objects.filter(credential_id=verified.credential_id).exists():
+        raise Invalid("This passkey is already registered.", field="credentialJson")
+    passkey = Passkey.objects.create(
+        user=actor,
+        credential_id=verified.credential_id,
+        public_key=verified.credential_public_key,
+        sign_count=verified.sign_count,
+        name=name,
+    )
+    mfa.notice(actor, "passkey_added", name=name)
+    return passkey
+
+
+@transaction.atomic
+def passkey_remove(*, actor: User, passkey_id) -> None:
+    """Remove one of ``actor``'s passkeys (sensitive: the schema asks for a recent
+    re-authentication); NOT_FOUND for anyone else's, as for none."""
+    passkey = Passkey.objects.filter(user=actor, pk=passkey_id).first()
+    if passkey is None:
+        raise NotFound()
+    passkey.delete()
+    mfa.notice(actor, "passkey_removed", name=passkey.name)
+
+
+# Signing in --------------------------------------------------------------------------------
+
+
+def passkey_authentication_begin(*, request: HttpRequest, email: str | None = None) -> str:
+    """The options to sign in with a passkey (JSON). With the email of an account, its
+    passkeys are listed; for any other email, or none, the device offers its own
+    (discoverable): the answer has the same shape either way."""
+    user = User.objects.filter(email=email_normalize(email)).first() if email else None
+    options = generate_authentication_options(
+        rp_id=settings.WEBAUTHN_RP_ID,
+        allow_credentials=_descriptors(user) if user is not None else [],
+        user_verification=UserVerificationRequirement.REQUIRED,
+    )
+    _challenge_keep(request, AUTHENTICATION, options.challenge)
+    return options_to_json(options)
+
+
+def passkey_authentication_finish(*, request: HttpRequest, credential_json: str) -> User:
+    """Sign in with the passkey the browser answered with: on its own, or as the second
+    factor of the sign-in waiting in this browser (then only for that account)."""
+    from accounts.services.auth import session_start
+
+    address = client_address(request)
+    rate_limit_hit(scope="login-address", identity=address)
+    challenge = _challenge_take(request, AUTHENTICATION)
+    try:
+        credential = parse_authentication_credential_json(credential_json)
+    except (WebAuthnException, ValueError) as error:
+        raise InvalidCredentials() from error
+    with transaction.atomic():
+        passkey = (
+            Passkey.objects.select_for_update()
+            .select_related("user")
+            .filter(credential_id=credential.raw_id)
+            .first()
+        )
+        if passkey is None:
+            raise InvalidCredentials()
+        try:
+            verified = verify_authentication_response(
+                credential=credential,
+                expected_challenge=challenge,
+                expected_rp_id=settings.WEBAUTHN_RP_ID,
+                expected_origin=settings.WEBAUTHN_ORIGINS,
+                credential_public_key=bytes(passkey.public_key),
+                credential_current_sign_count=passkey.sign_count,
+                require_user_verification=True,
+            )
+        except WebAuthnException as error:
+            raise InvalidCredentials() from error
+        user = passkey.user
+        waiting = mfa.mfa_challenge_pending_user_id(request=request)
+        if waiting is not None and waiting != user.pk:
+            raise InvalidCredentials("This passkey belongs to another account.")
+        if not user.is_active:
+            raise AccountDisabled()
+        passkey.sign_count = verified.new_sign_count
+        passkey.last_used_at = timezone.now()
+        passkey.save(update_fields=["sign_count", "last_used_at"])
+    rate_limit_undo(scope="login-address", identity=address)
+    mfa.mfa_challenge_forget(request=request)
+    session_start(request=request, user=user)
+    return user

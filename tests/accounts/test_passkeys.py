@@ -1,0 +1,179 @@
+"""Passkeys (issue #19) through a software authenticator (ES256 and RS256): adding one,
+signing in with one alone or after a password, and the refusals (wrong origin, wrong
+relying party, replayed challenge, a counter that goes backwards, another user's
+credential, no user verification)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.conf import settings
+from django.core import mail
+
+from accounts.models import Passkey
+from tests.accounts.auth_helpers import mails_to
+from tests.conftest import GraphQLClient, operation_codes
+from tests.factories import PASSWORD, UserFactory
+from tests.webauthn_authenticator import SoftAuthenticator
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+OPTIONS = "... on PasskeyOptions { publicKeyJson }"
+PASSKEY = "... on Passkey { id name createdAt lastUsedAt }"
+USER = "... on User { email }"
+LOGIN = "... on User { email } ... on MfaChallenge { methods }"
+ME = "{ me { email mfa { passkeyCount passkeys { name lastUsedAt } } } }"
+
+
+def origin() -> str:
+    return settings.WEBAUTHN_ORIGINS[0]
+
+
+def signed_in(user) -> GraphQLClient:
+    client = GraphQLClient()
+    answer = client.mutate("login", {"email": user.email, "password": PASSWORD}, LOGIN)
+    assert answer["__typename"] == "User", answer
+    return client
+
+
+def register(client, authenticator: SoftAuthenticator, name: str = "Laptop", **answer) -> dict:
+    options = client.mutate("passkeyRegistrationBegin", None, OPTIONS)["publicKeyJson"]
+    credential = authenticator.create(options, origin=answer.pop("origin", origin()), **answer)
+    return client.mutate(
+        "passkeyRegistrationFinish", {"credentialJson": credential, "name": name}, PASSKEY
+    )
+
+
+def authenticate(client, authenticator: SoftAuthenticator, email: str | None = None, **answer):
+    begin = {"email": email} if email else {}
+    options = client.mutate("passkeyAuthenticationBegin", begin, OPTIONS)["publicKeyJson"]
+    credential = authenticator.get(options, origin=answer.pop("origin", origin()), **answer)
+    return client.mutate("passkeyAuthenticationFinish", {"credentialJson": credential}, USER)
+
+
+@pytest.fixture
+def ada():
+    return UserFactory(email="ada@example.net")
+
+
+@pytest.mark.parametrize("algorithm", ["ES256", "RS256"])
+def test_a_passkey_signs_in_on_its_own(ada, algorithm):
+    authenticator = SoftAuthenticator(algorithm)
+    client = signed_in(ada)
+    mail.outbox.clear()
+    added = register(client, authenticator)
+    assert added["__typename"] == "Passkey" and added["name"] == "Laptop"
+    [notice] = mails_to(ada.email)
+    assert notice.subject == "A passkey was added to your Roster account"
+
+    browser = GraphQLClient()
+    assert authenticate(browser, authenticator) == {"__typename": "User", "email": ada.email}
+    me = browser.execute(ME).data["me"]
+    assert me["mfa"]["passkeyCount"] == 1
+    assert me["mfa"]["passkeys"][0]["name"] == "Laptop"
+    assert me["mfa"]["passkeys"][0]["lastUsedAt"] is not None
+
+
+def test_after_a_password_a_passkey_is_the_second_factor(ada):
+    authenticator = SoftAuthenticator()
+    register(signed_in(ada), authenticator)
+    client = GraphQLClient()
+    challenge = client.mutate("login", {"email": ada.email, "password": PASSWORD}, LOGIN)
+    assert challenge == {"__typename": "MfaChallenge", "methods": ["PASSKEY"]}
+    assert client.execute(ME).data["me"] is None
+    assert authenticate(client, authenticator, email=ada.email)["__typename"] == "User"
+    assert client.execute(ME).data["me"]["email"] == ada.email
+
+
+def test_another_accounts_passkey_does_not_complete_a_sign_in(ada):
+    grace = UserFactory(email="grace@example.net")
+    authenticator = SoftAuthenticator()
+    register(signed_in(ada), authenticator)
+    register(signed_in(grace), SoftAuthenticator())
+    # Grace gives her password, then Ada's passkey.
+    client = GraphQLClient()
+    client.mutate("login", {"email": grace.email, "password": PASSWORD}, LOGIN)
+    refused = authenticate(client, authenticator)
+    assert operation_codes(refused) == ["INVALID_CREDENTIALS"]
+    assert client.execute(ME).data["me"] is None
+
+
+def test_the_options_look_the_same_for_any_email(ada):
+    register(signed_in(ada), SoftAuthenticator())
+
+    def options(email):
+        answer = GraphQLClient().mutate("passkeyAuthenticationBegin", {"email": email}, OPTIONS)
+        return json.loads(answer["publicKeyJson"])
+
+    known, unknown = options(ada.email), options("nobody@example.net")
+    assert set(known) == set(unknown)
+    assert len(known["allowCredentials"]) == 1 and unknown["allowCredentials"] == []
+    assert known["userVerification"] == "required"
+
+
+def test_a_passkey_made_for_another_origin_is_refused(ada):
+    refused = register(signed_in(ada), SoftAuthenticator(), origin="https://evil.example")
+    assert operation_codes(refused) == ["INVALID"]
+    assert not Passkey.objects.exists()
+
+
+def test_a_passkey_without_user_verification_is_refused(ada):
+    refused = register(signed_in(ada), SoftAuthenticator(), verified=False)
+    assert operation_codes(refused) == ["INVALID"]
+    authenticator = SoftAuthenticator()
+    register(signed_in(ada), authenticator)
+    refused = authenticate(GraphQLClient(), authenticator, verified=False)
+    assert operation_codes(refused) == ["INVALID_CREDENTIALS"]
+
+
+def test_an_assertion_for_another_relying_party_is_refused(ada):
+    authenticator = SoftAuthenticator()
+    register(signed_in(ada), authenticator)
+    browser = GraphQLClient()
+    refused = authenticate(browser, authenticator, rp_id="evil.example")
+    assert operation_codes(refused) == ["INVALID_CREDENTIALS"]
+    refused = authenticate(browser, authenticator, origin="https://evil.example")
+    assert operation_codes(refused) == ["INVALID_CREDENTIALS"]
+    assert browser.execute(ME).data["me"] is None
+
+
+def test_a_challenge_is_good_once(ada):
+    authenticator = SoftAuthenticator()
+    register(signed_in(ada), authenticator)
+    browser = GraphQLClient()
+    options = browser.mutate("passkeyAuthenticationBegin", {}, OPTIONS)["publicKeyJson"]
+    answer = authenticator.get(options, origin=origin())
+    first = browser.mutate("passkeyAuthenticationFinish", {"credentialJson": answer}, USER)
+    assert first["__typename"] == "User"
+    replayed = GraphQLClient().mutate(
+        "passkeyAuthenticationFinish", {"credentialJson": answer}, USER
+    )
+    assert operation_codes(replayed) == ["TOKEN_EXPIRED"]  # no challenge in that browser
+    again = browser.mutate("passkeyAuthenticationFinish", {"credentialJson": answer}, USER)
+    assert operation_codes(again) == ["TOKEN_EXPIRED"]  # used up in this one
+
+
+def test_a_counter_that_goes_backwards_is_refused(ada):
+    authenticator = SoftAuthenticator()
+    register(signed_in(ada), authenticator)
+    assert authenticate(GraphQLClient(), authenticator, counter_step=5)["__typename"] == "User"
+    cloned = authenticate(GraphQLClient(), authenticator, counter_step=-2)
+    assert operation_codes(cloned) == ["INVALID_CREDENTIALS"]
+
+
+def test_removing_a_passkey_needs_a_reauthentication_and_is_own_only(ada):
+    grace = UserFactory(email="grace@example.net")
+    grace_key = register(signed_in(grace), SoftAuthenticator())["id"]
+    client = signed_in(ada)
+    mine = register(client, SoftAuthenticator())["id"]
+    refused = client.mutate("passkeyRemove", {"id": mine}, USER)
+    assert operation_codes(refused) == ["REAUTHENTICATION_REQUIRED"]
+    client.reauthenticated()
+    assert operation_codes(client.mutate("passkeyRemove", {"id": grace_key}, USER)) == ["NOT_FOUND"]
+    mail.outbox.clear()
+    assert client.mutate("passkeyRemove", {"id": mine}, USER)["__typename"] == "User"
+    assert [m.subject for m in mails_to(ada.email)] == [
+        "A passkey was removed from your Roster account"
+    ]
+    assert Passkey.objects.filter(user=grace).count() == 1
