@@ -82,27 +82,19 @@ def totp_enabled_expression() -> Exists:
     return Exists(TotpDevice.objects.filter(user=OuterRef("pk"), confirmed_at__isnull=False))
 
 
+def _count_per_user(rows) -> Coalesce:
+    """How many of ``rows`` (a queryset with a ``user`` column) belong to each user row of
+    the outer query, in SQL (0 for none)."""
+    count = rows.filter(user=OuterRef("pk")).order_by().values("user").annotate(n=Count("pk"))
+    return Coalesce(Subquery(count.values("n")), 0)
+
+
 def passkey_count_expression() -> Coalesce:
-    """How many passkeys each user row of a query has, in SQL."""
-    count = (
-        Passkey.objects.filter(user=OuterRef("pk"))
-        .order_by()
-        .values("user")
-        .annotate(count=Count("pk"))
-        .values("count")
-    )
-    return Coalesce(Subquery(count), 0)
+    return _count_per_user(Passkey.objects.all())
 
 
 def recovery_codes_left_expression() -> Coalesce:
-    left = (
-        RecoveryCode.objects.filter(user=OuterRef("pk"), used_at__isnull=True)
-        .order_by()
-        .values("user")
-        .annotate(count=Count("pk"))
-        .values("count")
-    )
-    return Coalesce(Subquery(left), 0)
+    return _count_per_user(RecoveryCode.objects.filter(used_at__isnull=True))
 
 
 def mfa_status_visible(*, viewer, user: User) -> bool:

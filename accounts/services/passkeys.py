@@ -63,6 +63,16 @@ def _challenge_take(request: HttpRequest, key: str) -> bytes:
     return bytes.fromhex(kept["challenge"])
 
 
+def _relying_party_checks() -> dict:
+    """What every answer of a ceremony must show: this relying party, one of the
+    frontend's origins, and a user the device verified."""
+    return {
+        "expected_rp_id": settings.WEBAUTHN_RP_ID,
+        "expected_origin": settings.WEBAUTHN_ORIGINS,
+        "require_user_verification": True,
+    }
+
+
 def _descriptors(user: User) -> list[PublicKeyCredentialDescriptor]:
     return [
         PublicKeyCredentialDescriptor(id=bytes(credential_id))
@@ -105,9 +115,7 @@ def passkey_registration_finish(
         verified = verify_registration_response(
             credential=credential_json,
             expected_challenge=challenge,
-            expected_rp_id=settings.WEBAUTHN_RP_ID,
-            expected_origin=settings.WEBAUTHN_ORIGINS,
-            require_user_verification=True,
+            **_relying_party_checks(),
         )
     except (WebAuthnException, ValueError) as error:
         raise Invalid(f"The passkey was not accepted: {error}", field="credentialJson") from error
@@ -177,11 +185,9 @@ def passkey_authentication_finish(*, request: HttpRequest, credential_json: str)
             verified = verify_authentication_response(
                 credential=credential,
                 expected_challenge=challenge,
-                expected_rp_id=settings.WEBAUTHN_RP_ID,
-                expected_origin=settings.WEBAUTHN_ORIGINS,
                 credential_public_key=bytes(passkey.public_key),
                 credential_current_sign_count=passkey.sign_count,
-                require_user_verification=True,
+                **_relying_party_checks(),
             )
         except WebAuthnException as error:
             raise InvalidCredentials() from error
