@@ -95,3 +95,25 @@ def rate_limit_undo(*, scope: str, identity: str | None) -> None:
         return
     with contextlib.suppress(ValueError):  # expired meanwhile: nothing to take back
         cache.decr(_key(scope, identity))
+
+
+def rate_limits_hit(limits: list[tuple[str, str | None]]) -> list[int]:
+    """Count one attempt under each ``(scope, identity)`` (e.g. per account, then per
+    client address); past any limit, take back what was counted and raise RATE_LIMITED.
+    Answers each scope's attempts in the window, this one included."""
+    counted: list[tuple[str, str | None]] = []
+    attempts = []
+    try:
+        for scope, identity in limits:
+            attempts.append(rate_limit_hit(scope=scope, identity=identity))
+            counted.append((scope, identity))
+    except RateLimited:
+        rate_limits_undo(counted)
+        raise
+    return attempts
+
+
+def rate_limits_undo(limits: list[tuple[str, str | None]]) -> None:
+    """Take back the attempt ``rate_limits_hit`` counted (only failures stay counted)."""
+    for scope, identity in limits:
+        rate_limit_undo(scope=scope, identity=identity)

@@ -31,7 +31,12 @@ from accounts.models import (
     VerificationToken,
     email_normalize,
 )
-from accounts.ratelimit import client_address, rate_limit_hit, rate_limit_undo
+from accounts.ratelimit import (
+    client_address,
+    rate_limit_hit,
+    rate_limits_hit,
+    rate_limits_undo,
+)
 from accounts.services.mfa import MfaChallenge, mfa_challenge_start, mfa_methods
 from accounts.services.ownership import email_ownership_prove
 from accounts.tokens import Purpose, token_hash, token_new
@@ -40,7 +45,6 @@ from backend.errors import (
     EmailNotVerified,
     Invalid,
     InvalidCredentials,
-    RateLimited,
     TokenExpired,
     TokenInvalid,
 )
@@ -200,21 +204,19 @@ def password_check(*, email: str, address: str, password: str) -> User:
     return user
 
 
+def _login_limits(email: str, address: str) -> list[tuple[str, str]]:
+    return [("login-email", email), ("login-address", address)]
+
+
 def login_attempt_count(*, email: str, address: str) -> None:
     """Count an attempt to prove who one is (a password, or a provider's re-authentication)
     as a failure, per email and per client address; RATE_LIMITED past either limit."""
-    rate_limit_hit(scope="login-email", identity=email)
-    try:
-        rate_limit_hit(scope="login-address", identity=address)
-    except RateLimited:
-        rate_limit_undo(scope="login-email", identity=email)
-        raise
+    rate_limits_hit(_login_limits(email, address))
 
 
 def login_attempt_succeeded(*, email: str, address: str) -> None:
     """Take back the attempt ``login_attempt_count`` counted: only failures count."""
-    rate_limit_undo(scope="login-email", identity=email)
-    rate_limit_undo(scope="login-address", identity=address)
+    rate_limits_undo(_login_limits(email, address))
 
 
 def user_logout(*, request: HttpRequest) -> None:

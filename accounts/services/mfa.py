@@ -35,9 +35,15 @@ from django.utils import timezone
 from accounts.emails import email_send, frontend_url
 from accounts.groups import user_is_administrator
 from accounts.models import Passkey, RecoveryCode, TotpDevice, User
-from accounts.ratelimit import client_address, rate_limit_hit, rate_limit_undo
+from accounts.ratelimit import (
+    client_address,
+    rate_limit_hit,
+    rate_limit_undo,
+    rate_limits_hit,
+    rate_limits_undo,
+)
 from backend.crypto import secret_decrypt, secret_encrypt, secret_reencrypt
-from backend.errors import AccountDisabled, Invalid, MfaCodeInvalid, RateLimited, TokenExpired
+from backend.errors import AccountDisabled, Invalid, MfaCodeInvalid, TokenExpired
 
 ISSUER = "Roster"
 RECOVERY_CODES = 10
@@ -218,19 +224,13 @@ def second_factor_check(
     """MFA_CODE_INVALID unless ``code`` (the app's) or ``recovery_code`` proves the second
     factor of ``user``. Each try counts per account and per address; only failures stay
     counted, and the owner hears of repeated ones."""
-    address = client_address(request)
-    failures = rate_limit_hit(scope="mfa-user", identity=str(user.pk))
-    try:
-        rate_limit_hit(scope="mfa-address", identity=address)
-    except RateLimited:
-        rate_limit_undo(scope="mfa-user", identity=str(user.pk))
-        raise
+    limits = [("mfa-user", str(user.pk)), ("mfa-address", client_address(request))]
+    failures, _ = rate_limits_hit(limits)
     accepted = bool(code and _totp_code_accept(user, code)) or bool(
         recovery_code and _recovery_code_accept(user, recovery_code)
     )
     if accepted:
-        rate_limit_undo(scope="mfa-user", identity=str(user.pk))
-        rate_limit_undo(scope="mfa-address", identity=address)
+        rate_limits_undo(limits)
         return
     if failures == settings.MFA_FAILURES_NOTIFY:
         notice(user, "failures", failures=failures)
