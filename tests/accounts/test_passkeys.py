@@ -177,3 +177,23 @@ def test_removing_a_passkey_needs_a_reauthentication_and_is_own_only(ada):
         "A passkey was removed from your Roster account"
     ]
     assert Passkey.objects.filter(user=grace).count() == 1
+
+
+def test_finishing_a_registration_needs_its_beginning_and_a_name(ada):
+    client = signed_in(ada)
+    authenticator = SoftAuthenticator()
+    options = client.mutate("passkeyRegistrationBegin", None, OPTIONS)["publicKeyJson"]
+    credential = authenticator.create(options, origin=origin())
+    unnamed = client.mutate(
+        "passkeyRegistrationFinish", {"credentialJson": credential, "name": " "}, PASSKEY
+    )
+    assert operation_codes(unnamed) == ["INVALID"]
+    never_begun = (
+        GraphQLClient()
+        .login_as(ada)
+        .mutate(
+            "passkeyRegistrationFinish", {"credentialJson": credential, "name": "Laptop"}, PASSKEY
+        )
+    )
+    assert operation_codes(never_begun) == ["TOKEN_EXPIRED"]
+    assert not Passkey.objects.exists()

@@ -419,3 +419,12 @@ def test_the_members_second_factors_cost_no_query_per_member(
     with django_assert_num_queries(len(two_members.captured_queries)):
         answer = client.execute(query)
     assert len(answer.data["organization"]["members"]["edges"]) == 22
+
+
+def test_managing_an_app_that_is_not_there_is_invalid(ada):
+    client = signed_in(ada).reauthenticated()
+    assert operation_codes(client.mutate("totpSetupConfirm", {"code": "123456"}, CODES)) == [
+        "INVALID"
+    ]
+    assert operation_codes(client.mutate("totpDisable", None, USER)) == ["INVALID"]
+    assert operation_codes(client.mutate("recoveryCodesRegenerate", None, CODES)) == ["INVALID"]
