@@ -6,7 +6,9 @@ authenticated by that token alone:
 - valid: the request runs as the token's user, without a session, and skips CSRF
   (a browser never attaches such a header by itself, so there is nothing to forge);
 - invalid, expired, or the account disabled: answered 401/403 at once. It never
-  falls back to the session cookie and never skips CSRF.
+  falls back to the session cookie and never skips CSRF;
+- valid, but the account has a second factor and the token does not show a
+  multi-factor sign-in: 401 ``insufficient_user_authentication`` (RFC 9470).
 
 Other ``Authorization`` schemes are left alone.
 """
@@ -26,7 +28,7 @@ from accounts import oidc_client
 from accounts.ratelimit import client_address
 from accounts.services.external import bearer_token_authenticate
 from accounts.sessions import DEVICE
-from backend.errors import AccountDisabled, DomainError, RateLimited
+from backend.errors import AccountDisabled, DomainError, MfaRequired, RateLimited
 
 logger = logging.getLogger(__name__)
 
@@ -42,12 +44,12 @@ def bearer_token(request) -> str | None:
     return token.strip()
 
 
-def _refusal(status: int, code: str, message: str) -> JsonResponse:
+def _refusal(status: int, code: str, message: str, *, error: str = "invalid_token"):
     response = JsonResponse(
         {"errors": [{"message": message, "extensions": {"code": code}}]}, status=status
     )
     if status == 401:
-        response["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+        response["WWW-Authenticate"] = f'Bearer error="{error}"'
     return response
 
 
@@ -62,6 +64,10 @@ class BearerTokenMiddleware(MiddlewareMixin):
             return _refusal(403, error.code, error.message)
         except RateLimited as error:
             return _refusal(429, error.code, error.message)
+        except MfaRequired as error:  # step-up authentication, RFC 9470
+            return _refusal(
+                401, error.code, error.message, error="insufficient_user_authentication"
+            )
         except DomainError as error:
             return _refusal(401, error.code, error.message)
         except oidc_client.ProviderUnavailable as error:

@@ -38,7 +38,7 @@ from mozilla_django_oidc.views import (
 from accounts import oidc_client
 from accounts.backends import session_user
 from accounts.services.external import external_user_resolve
-from accounts.services.mfa import mfa_challenge_start, mfa_methods, provider_did_mfa
+from accounts.services.mfa import has_second_factor, mfa_challenge_start
 from accounts.services.reauthentication import (
     oidc_reauthentication_cancel,
     oidc_reauthentication_finish,
@@ -124,7 +124,7 @@ class OIDCBackend(OIDCAuthenticationBackend):
 
     def get_or_create_user(self, access_token, id_token, payload):
         # Whether the provider did multi-factor, for the callback (a second factor).
-        self.request.oidc_provider_did_mfa = provider_did_mfa(payload)
+        self.request.oidc_provider_did_mfa = oidc_client.provider_did_mfa(payload)
         if oidc_reauthentication_pending(request=self.request):
             return self._reauthenticated_user(payload)
         userinfo = self.get_userinfo(access_token, id_token, payload)
@@ -223,7 +223,7 @@ class AuthenticationCallbackView(OIDCAuthenticationCallbackView):
         already = getattr(request_user, "is_authenticated", False) and request_user == self.user
         if (
             not already
-            and mfa_methods(self.user)
+            and has_second_factor(self.user)
             and not getattr(self.request, "oidc_provider_did_mfa", False)
         ):
             mfa_challenge_start(request=self.request, user=self.user)

@@ -271,6 +271,16 @@ class AccessTokenGrant:
 
     subject: str | None  # its ``sub``, when the check tells it
     expires_at: float | None  # its ``exp`` (seconds since the epoch), when known
+    multi_factor: bool = False  # its ``amr`` says the sign-in used several factors
+
+
+def provider_did_mfa(claims) -> bool:
+    """Whether a provider's token claims say its sign-in used several factors (``amr``,
+    RFC 8176, against ``OIDC_MFA_AMR_VALUES``)."""
+    amr = claims.get("amr") if isinstance(claims, dict) else None
+    if not isinstance(amr, list):
+        return False
+    return any(value in settings.OIDC_MFA_AMR_VALUES for value in amr if isinstance(value, str))
 
 
 def access_token_check(access_token: str) -> AccessTokenGrant:
@@ -307,6 +317,7 @@ def access_token_check(access_token: str) -> AccessTokenGrant:
     return AccessTokenGrant(
         subject=subject if isinstance(subject, str) and subject else None,
         expires_at=float(expires_at) if isinstance(expires_at, (int, float)) else None,
+        multi_factor=provider_did_mfa(claims),
     )
 
 

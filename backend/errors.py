@@ -163,6 +163,13 @@ class ReauthenticationRequired(DomainError):
     default_message = "Confirm it is you (reauthenticate) before this change."
 
 
+class MfaRequired(DomainError):
+    code = "MFA_REQUIRED"
+    default_message = (
+        "Your organization requires a second factor: set one up (totpSetupBegin) to continue."
+    )
+
+
 class MfaCodeInvalid(DomainError):
     code = "MFA_CODE_INVALID"
     default_message = "This code is not valid."

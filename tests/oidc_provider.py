@@ -28,8 +28,10 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 import jwt
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django.test import Client
 
 from accounts.oidc_client import provider_caches_clear
+from tests.conftest import GRAPHQL_URL
 
 CLIENT_ID = "roster-test"
 CLIENT_SECRET = "roster-test-secret"
@@ -126,10 +128,12 @@ class LocalProvider:
         client_id: str = CLIENT_ID,
         as_jwt: bool | None = None,
         expires_in: int = 300,
+        amr: list[str] | None = None,
     ) -> str:
         """An access token issued to ``client_id`` for ``claims`` (default: user), which
         userinfo accepts whoever presents it; a JWT (RFC 9068) when ``as_jwt`` (default:
-        the ``jwt_access_tokens`` knob)."""
+        the ``jwt_access_tokens`` knob). ``amr``: how the person signed in (RFC 8176), in
+        the JWT and in introspection, as providers tell it."""
         claims = dict(claims if claims is not None else self.user)
         now = int(time.time())
         if as_jwt if as_jwt is not None else self.jwt_access_tokens:
@@ -142,6 +146,7 @@ class LocalProvider:
                 "exp": now + expires_in,
                 "jti": secrets.token_hex(8),
                 "scope": "openid email profile",
+                **({"amr": amr} if amr is not None else {}),
             }
             key = self.other_key if self.sign_with_other_key else self.key
             token = jwt.encode(
@@ -154,6 +159,7 @@ class LocalProvider:
             "sub": claims["sub"],  # whom the token was issued for
             "client_id": client_id,
             "exp": now + expires_in,
+            "amr": amr,
         }
         return token
 
@@ -288,6 +294,7 @@ class LocalProvider:
                 "exp": issued["exp"],
                 "token_type": "Bearer",
                 "scope": "openid email profile",
+                **({"amr": issued["amr"]} if issued["amr"] is not None else {}),
             },
         )
 
@@ -389,3 +396,14 @@ def browser_sign_in(http, *, authenticate_query: dict | None = None):
     assert back.netloc == "testserver", back
     query = dict(parse_qsl(back.query))
     return http.get(back.path, query), back.path, query
+
+
+def bearer_post(query: str, token: str, *, client: Client | None = None):
+    """A POST as a mobile client sends it: no cookie, no CSRF token."""
+    client = client or Client(enforce_csrf_checks=True)
+    return client.post(
+        GRAPHQL_URL,
+        data={"query": query},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )

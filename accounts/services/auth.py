@@ -37,7 +37,7 @@ from accounts.ratelimit import (
     rate_limits_hit,
     rate_limits_undo,
 )
-from accounts.services.mfa import MfaChallenge, mfa_challenge_start, mfa_methods
+from accounts.services.mfa import MfaChallenge, has_second_factor, mfa_challenge_start
 from accounts.services.ownership import email_ownership_prove
 from accounts.tokens import Purpose, token_hash, token_new
 from backend.errors import (
@@ -183,7 +183,7 @@ def user_login(*, request: HttpRequest, email: str, password: str) -> User | Mfa
         raise AccountDisabled()
     if not user.email_verified:
         raise EmailNotVerified()
-    if mfa_methods(user):
+    if has_second_factor(user):
         return mfa_challenge_start(request=request, user=user)
     session_start(request=request, user=user)
     return user

@@ -11,7 +11,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.contrib.auth import login as auth_login
@@ -30,12 +30,16 @@ from accounts.models import (
 )
 from accounts.names import user_display_name
 from accounts.ratelimit import client_address, rate_limit_check, rate_limit_hit
-from accounts.services.mfa import MfaChallenge, mfa_challenge_start, mfa_methods
+from accounts.services.mfa import (
+    MfaChallenge,
+    has_second_factor,
+    mfa_challenge_start,
+)
 from accounts.services.organizations import organization_create, organization_seats_check_invite
 from accounts.services.ownership import email_ownership_prove, registration_complete
 from accounts.services.registration import pending_registration_start
 from accounts.signals import user_display_name_changed
-from backend.errors import AccountDisabled, Invalid, InvalidCredentials
+from backend.errors import AccountDisabled, Invalid, InvalidCredentials, MfaRequired
 from backend.validation import fields_validate
 
 logger = logging.getLogger(__name__)
@@ -240,13 +244,13 @@ def _user_update(user: User, profile: ExternalProfile) -> None:
 def user_login_external(*, request: HttpRequest, access_token: str) -> User | MfaChallenge:
     """``loginExternal``: validate the access token with the provider, then start a
     session (a new session key) for its account, or, for an account with a second factor,
-    a sign-in waiting for it (an access token says nothing of how its holder signed in).
-    Counted per client address."""
+    a sign-in waiting for it, unless the token's ``amr`` says the provider asked for
+    several factors itself. Counted per client address."""
     rate_limit_hit(scope=EXTERNAL_LOGIN_SCOPE, identity=client_address(request))
     if not oidc_client.oidc_enabled():
         raise InvalidCredentials("Sign-in through an identity provider is not configured.")
-    user, _ = _access_token_user(access_token)
-    if mfa_methods(user):
+    user, grant = _access_token_user(access_token)
+    if not grant.multi_factor and has_second_factor(user):
         return mfa_challenge_start(request=request, user=user)
     auth_login(request, user, backend=OIDC_BACKEND)
     return user
@@ -255,30 +259,41 @@ def user_login_external(*, request: HttpRequest, access_token: str) -> User | Mf
 def bearer_token_authenticate(*, access_token: str, address: str) -> User:
     """The account of a bearer access token, without a session.
 
-    A validated token is remembered for ``OIDC_BEARER_CACHE_TTL`` seconds, never past its
-    expiry (keyed by its hash), so a burst of requests asks the provider once. Rejected
-    tokens count against the client address, so guessing cannot flood the provider."""
+    A request has no session in which to give a second factor, so an account that has
+    one is served only for a token whose ``amr`` says the provider asked for several
+    factors (MFA_REQUIRED otherwise). A validated token is remembered for
+    ``OIDC_BEARER_CACHE_TTL`` seconds, never past its expiry (keyed by its hash), so a
+    burst of requests asks the provider once; the account's factors are read on every
+    request. Rejected tokens count against the client address, so guessing cannot flood
+    the provider."""
     if not oidc_client.oidc_enabled():
         raise InvalidCredentials("Bearer tokens are not accepted: no identity provider.")
     key = _bearer_cache_key(access_token)
-    user_pk = cache.get(key)
-    if user_pk is not None:
-        user = User.objects.filter(pk=user_pk).first()
+    cached = cache.get(key)
+    if isinstance(cached, dict):
+        user = User.objects.filter(pk=cached.get("user")).first()
         if user is None:
             raise InvalidCredentials()
-        _require_active(user)
-        return user
-    rate_limit_check(scope=EXTERNAL_LOGIN_SCOPE, identity=address)
-    try:
-        user, grant = _access_token_user(access_token)
-    except InvalidCredentials:
-        rate_limit_hit(scope=EXTERNAL_LOGIN_SCOPE, identity=address)
-        raise
-    ttl = settings.OIDC_BEARER_CACHE_TTL
-    if grant.expires_at is not None:
-        ttl = min(ttl, int(grant.expires_at - time.time()))
-    if ttl > 0:
-        cache.set(key, user.pk, timeout=ttl)
+        multi_factor = bool(cached.get("multi_factor"))
+    else:
+        rate_limit_check(scope=EXTERNAL_LOGIN_SCOPE, identity=address)
+        try:
+            user, grant = _access_token_user(access_token)
+        except InvalidCredentials:
+            rate_limit_hit(scope=EXTERNAL_LOGIN_SCOPE, identity=address)
+            raise
+        multi_factor = grant.multi_factor
+        ttl = settings.OIDC_BEARER_CACHE_TTL
+        if grant.expires_at is not None:
+            ttl = min(ttl, int(grant.expires_at - time.time()))
+        if ttl > 0:
+            cache.set(key, {"user": user.pk, "multi_factor": multi_factor}, timeout=ttl)
+    _require_active(user)
+    if not multi_factor and has_second_factor(user):
+        raise MfaRequired(
+            "This account has a second factor: use a token from a multi-factor sign-in "
+            "at the identity provider."
+        )
     return user
 
 
@@ -300,4 +315,6 @@ def _access_token_user(access_token: str) -> tuple[User, oidc_client.AccessToken
         logger.info("OIDC access token rejected: %s", error)
         raise InvalidCredentials("The identity provider did not accept this token.") from error
     user = external_user_resolve(provider=oidc_client.provider_name(), claims=claims)
+    if oidc_client.provider_did_mfa(claims):  # the provider may tell it in userinfo instead
+        grant = replace(grant, multi_factor=True)
     return user, grant

@@ -117,21 +117,21 @@ def mfa_status_visible(*, viewer, user: User) -> bool:
     )
 
 
+def has_second_factor(user: User) -> bool:
+    """Whether ``user`` has any second factor (``mfa_methods`` is not empty), in one query."""
+    return (
+        User.objects.filter(pk=user.pk)
+        .filter(totp_enabled_expression() | Exists(Passkey.objects.filter(user=OuterRef("pk"))))
+        .exists()
+    )
+
+
 def mfa_methods(user: User) -> list[str]:
     """The second factors ``user`` can complete a sign-in with; empty without one."""
     methods = [TOTP, RECOVERY_CODE] if totp_enabled(user) else []
     if Passkey.objects.filter(user=user).exists():
         methods.append(PASSKEY)
     return methods
-
-
-def provider_did_mfa(claims) -> bool:
-    """Whether an identity provider's ID token says its sign-in used several factors
-    (``amr``, RFC 8176, against ``OIDC_MFA_AMR_VALUES``)."""
-    amr = claims.get("amr") if isinstance(claims, dict) else None
-    if not isinstance(amr, list):
-        return False
-    return any(value in settings.OIDC_MFA_AMR_VALUES for value in amr if isinstance(value, str))
 
 
 # The organization's policy -------------------------------------------------------------------
@@ -143,7 +143,7 @@ def mfa_enrollment_required(user) -> bool:
     if not getattr(user, "is_authenticated", False) or user.organization_id is None:
         return False
     # A session's user comes with the organization (accounts.backends.session_user).
-    return user.organization.mfa_required and not mfa_methods(user)
+    return user.organization.mfa_required and not has_second_factor(user)
 
 
 # Codes -------------------------------------------------------------------------------------

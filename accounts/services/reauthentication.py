@@ -18,14 +18,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import User, UserExternalAuthentication
+from accounts.oidc_client import provider_did_mfa
 from accounts.ratelimit import client_address
 from accounts.services.auth import login_attempt_count, login_attempt_succeeded, password_check
-from accounts.services.mfa import (
-    mfa_methods,
-    provider_did_mfa,
-    second_factor_check,
-    totp_enabled,
-)
+from accounts.services.mfa import has_second_factor, second_factor_check, totp_enabled
 from backend.errors import (
     InvalidCredentials,
     MfaCodeInvalid,
@@ -124,7 +120,7 @@ def oidc_reauthentication_finish(*, request: HttpRequest, provider: str, claims:
         or auth_time < started_at - settings.OIDC_CLOCK_SKEW
     ):
         raise InvalidCredentials("The identity provider did not ask for your credentials again.")
-    if mfa_methods(user) and not provider_did_mfa(claims):
+    if has_second_factor(user) and not provider_did_mfa(claims):
         raise MfaCodeInvalid(
             "The identity provider's sign-in had no second factor: re-authenticate with "
             "your password and a code."

@@ -6,13 +6,12 @@ import base64
 
 import pytest
 from django.conf import settings
-from django.test import Client
 
 from accounts.models import User, UserExternalAuthentication
 from accounts.services.external import _bearer_cache_key
 from tests.conftest import GRAPHQL_URL, GraphQLClient, operation_codes
 from tests.factories import UserFactory
-from tests.oidc_provider import provider_serving
+from tests.oidc_provider import bearer_post, provider_serving
 
 pytestmark = pytest.mark.django_db
 
@@ -29,17 +28,6 @@ def oidc_provider(settings):
 
 def login_external(client: GraphQLClient, token: str) -> dict:
     return client.mutate("loginExternal", {"accessToken": token}, LOGIN_SELECTION)
-
-
-def bearer_post(query: str, token: str, *, client: Client | None = None):
-    """A POST as a mobile client sends it: no cookie, no CSRF token."""
-    client = client or Client(enforce_csrf_checks=True)
-    return client.post(
-        GRAPHQL_URL,
-        data={"query": query},
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    )
 
 
 # loginExternal ------------------------------------------------------------------------

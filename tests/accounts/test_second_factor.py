@@ -18,7 +18,7 @@ from backend.crypto import InvalidToken, secret_decrypt
 from tests.accounts.auth_helpers import mails_to
 from tests.conftest import GraphQLClient, operation_codes
 from tests.factories import PASSWORD, UserFactory
-from tests.oidc_provider import browser_sign_in, provider_serving
+from tests.oidc_provider import bearer_post, browser_sign_in, provider_serving
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -265,12 +265,17 @@ def oidc_provider(settings):
     yield from provider_serving(settings)
 
 
+def enroll_here(client: GraphQLClient) -> pyotp.TOTP:
+    """Set up an authenticator app for the account signed in on ``client``."""
+    totp = pyotp.TOTP(client.mutate("totpSetupBegin", None, SETUP)["secret"])
+    client.mutate("totpSetupConfirm", {"code": totp.now()}, CODES)
+    return totp
+
+
 def test_a_provider_sign_in_without_multi_factor_asks_for_the_second_factor(oidc_provider):
     first = GraphQLClient()
     browser_sign_in(first.http)  # creates ada@example.net, signed in through the provider
-    setup = first.mutate("totpSetupBegin", None, SETUP)
-    totp = pyotp.TOTP(setup["secret"])
-    first.mutate("totpSetupConfirm", {"code": totp.now()}, CODES)
+    totp = enroll_here(first)
 
     client = GraphQLClient()
     response, _, _ = browser_sign_in(client.http)
@@ -291,14 +296,45 @@ def test_a_provider_sign_in_without_multi_factor_asks_for_the_second_factor(oidc
 def test_an_access_token_sign_in_asks_for_the_second_factor(oidc_provider):
     first = GraphQLClient()
     browser_sign_in(first.http)
-    totp = pyotp.TOTP(first.mutate("totpSetupBegin", None, SETUP)["secret"])
-    first.mutate("totpSetupConfirm", {"code": totp.now()}, CODES)
+    totp = enroll_here(first)
     client = GraphQLClient()
     token = oidc_provider.access_token_issue()
     answer = client.mutate("loginExternal", {"accessToken": token}, LOGIN)
     assert answer["__typename"] == "MfaChallenge"
     assert client.execute(ME_MFA).data["me"] is None
     assert client.mutate("verifyMfa", {"code": code_at(totp, 1)}, USER)["__typename"] == "User"
+
+
+def test_a_provider_multi_factor_access_token_signs_in_at_once(oidc_provider):
+    first = GraphQLClient()
+    browser_sign_in(first.http)
+    enroll_here(first)
+    token = oidc_provider.access_token_issue(amr=["pwd", "mfa"])
+    answer = GraphQLClient().mutate("loginExternal", {"accessToken": token}, LOGIN)
+    assert answer == {"__typename": "User", "email": "ada@example.net"}
+
+
+@pytest.mark.parametrize("as_jwt", [False, True], ids=["introspected", "jwt"])
+def test_a_bearer_token_does_not_skip_the_second_factor(oidc_provider, as_jwt):
+    ME = "{ me { email } }"
+    first = GraphQLClient()
+    browser_sign_in(first.http)
+    # A token validated (and remembered) before the factor was set up.
+    earlier = oidc_provider.access_token_issue(as_jwt=as_jwt)
+    assert bearer_post(ME, earlier).json()["data"]["me"] == {"email": "ada@example.net"}
+    enroll_here(first)
+
+    for token in (earlier, oidc_provider.access_token_issue(as_jwt=as_jwt)):
+        refused = bearer_post(ME, token)
+        assert refused.status_code == 401
+        assert refused["WWW-Authenticate"] == 'Bearer error="insufficient_user_authentication"'
+        assert refused.json()["errors"][0]["extensions"]["code"] == "MFA_REQUIRED"
+        assert "ada@example.net" not in refused.content.decode()
+    # A single-factor amr is not enough; a token of a multi-factor sign-in is.
+    single = oidc_provider.access_token_issue(as_jwt=as_jwt, amr=["pwd"])
+    assert bearer_post(ME, single).status_code == 401
+    strong = oidc_provider.access_token_issue(as_jwt=as_jwt, amr=["pwd", "mfa"])
+    assert bearer_post(ME, strong).json()["data"]["me"] == {"email": "ada@example.net"}
 
 
 def test_the_admin_refuses_a_password_alone_for_an_account_with_a_second_factor():
