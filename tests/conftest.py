@@ -128,6 +128,16 @@ class GraphQLClient:
         return self
 
 
+    def reauthentication_forget(self) -> GraphQLClient:
+        """This session's re-authentication has expired (as REAUTHENTICATION_TTL later)."""
+        from accounts.services.reauthentication import REAUTHENTICATED_AT
+
+        session = self.http.session
+        session.pop(REAUTHENTICATED_AT, None)
+        session.save()
+        return self
+
+
 def operation_codes(payload: dict[str, Any]) -> list[str | None]:
     return [m["code"] for m in payload.get("messages", [])]
 

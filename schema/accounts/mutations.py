@@ -129,10 +129,11 @@ class AuthMutation:
         )
 
     @mutation(
+        sensitive=True,
         description=(
             "Begin setting up an authenticator app: a new secret, its otpauth URI and QR "
             "code. Nothing changes until totpSetupConfirm."
-        )
+        ),
     )
     def totp_setup_begin(self, info: Info) -> TotpSetupType:
         setup = mfa.totp_setup_begin(actor=require_viewer(info))
@@ -141,10 +142,11 @@ class AuthMutation:
         )
 
     @input_mutation(
+        sensitive=True,
         description=(
             "Enable the authenticator app with a first code from it; answers the recovery "
             "codes, shown this once. The account's email is told."
-        )
+        ),
     )
     def totp_setup_confirm(self, info: Info, code: str) -> RecoveryCodesType:
         return RecoveryCodesType(
@@ -152,10 +154,11 @@ class AuthMutation:
         )
 
     @mutation(
+        sensitive=True,
         description=(
             "Begin adding a passkey: WebAuthn creation options (JSON) for "
             "navigator.credentials.create, valid once, in this browser, for 5 minutes."
-        )
+        ),
     )
     def passkey_registration_begin(self, info: Info) -> PasskeyOptionsType:
         options = passkeys.passkey_registration_begin(
@@ -164,12 +167,13 @@ class AuthMutation:
         return PasskeyOptionsType(public_key_json=options)
 
     @input_mutation(
+        sensitive=True,
         description=(
             "Finish adding a passkey with the browser's answer (PublicKeyCredential as "
             "JSON) and a name; the email is told. INVALID (credentialJson) when the answer "
             "does not match the options (origin, relying party, challenge, user "
             "verification); TOKEN_EXPIRED without a registration in progress."
-        )
+        ),
     )
     def passkey_registration_finish(
         self, info: Info, credential_json: str, name: str

@@ -60,7 +60,7 @@ def ada():
 @pytest.mark.parametrize("algorithm", ["ES256", "RS256"])
 def test_a_passkey_signs_in_on_its_own(ada, algorithm):
     authenticator = SoftAuthenticator(algorithm)
-    client = signed_in(ada)
+    client = signed_in(ada).reauthenticated()
     mail.outbox.clear()
     added = register(client, authenticator)
     assert added["__typename"] == "Passkey" and added["name"] == "Laptop"
@@ -77,7 +77,7 @@ def test_a_passkey_signs_in_on_its_own(ada, algorithm):
 
 def test_after_a_password_a_passkey_is_the_second_factor(ada):
     authenticator = SoftAuthenticator()
-    register(signed_in(ada), authenticator)
+    register(signed_in(ada).reauthenticated(), authenticator)
     client = GraphQLClient()
     challenge = client.mutate("login", {"email": ada.email, "password": PASSWORD}, LOGIN)
     assert challenge == {"__typename": "MfaChallenge", "methods": ["PASSKEY"]}
@@ -89,8 +89,8 @@ def test_after_a_password_a_passkey_is_the_second_factor(ada):
 def test_another_accounts_passkey_does_not_complete_a_sign_in(ada):
     grace = UserFactory(email="grace@example.net")
     authenticator = SoftAuthenticator()
-    register(signed_in(ada), authenticator)
-    register(signed_in(grace), SoftAuthenticator())
+    register(signed_in(ada).reauthenticated(), authenticator)
+    register(signed_in(grace).reauthenticated(), SoftAuthenticator())
     # Grace gives her password, then Ada's passkey.
     client = GraphQLClient()
     client.mutate("login", {"email": grace.email, "password": PASSWORD}, LOGIN)
@@ -99,8 +99,25 @@ def test_another_accounts_passkey_does_not_complete_a_sign_in(ada):
     assert client.execute(ME).data["me"] is None
 
 
+def test_a_session_left_open_cannot_add_a_passkey(ada):
+    # Someone at the keyboard of a browser left signed in (or holding its cookie) would
+    # otherwise add a passkey of their own: a way in that outlives the session.
+    client = signed_in(ada)
+    refused = client.mutate("passkeyRegistrationBegin", None, OPTIONS)
+    assert operation_codes(refused) == ["REAUTHENTICATION_REQUIRED"]
+    # Nor finish a ceremony the owner began while re-authenticated.
+    options = client.reauthenticated().mutate("passkeyRegistrationBegin", None, OPTIONS)
+    credential = SoftAuthenticator().create(options["publicKeyJson"], origin=origin())
+    client.reauthentication_forget()
+    refused = client.mutate(
+        "passkeyRegistrationFinish", {"credentialJson": credential, "name": "Mine"}, PASSKEY
+    )
+    assert operation_codes(refused) == ["REAUTHENTICATION_REQUIRED"]
+    assert not Passkey.objects.exists()
+
+
 def test_the_options_look_the_same_for_any_email(ada):
-    register(signed_in(ada), SoftAuthenticator())
+    register(signed_in(ada).reauthenticated(), SoftAuthenticator())
 
     def options(email):
         answer = GraphQLClient().mutate("passkeyAuthenticationBegin", {"email": email}, OPTIONS)
@@ -113,23 +130,23 @@ def test_the_options_look_the_same_for_any_email(ada):
 
 
 def test_a_passkey_made_for_another_origin_is_refused(ada):
-    refused = register(signed_in(ada), SoftAuthenticator(), origin="https://evil.example")
+    refused = register(signed_in(ada).reauthenticated(), SoftAuthenticator(), origin="https://evil.example")
     assert operation_codes(refused) == ["INVALID"]
     assert not Passkey.objects.exists()
 
 
 def test_a_passkey_without_user_verification_is_refused(ada):
-    refused = register(signed_in(ada), SoftAuthenticator(), verified=False)
+    refused = register(signed_in(ada).reauthenticated(), SoftAuthenticator(), verified=False)
     assert operation_codes(refused) == ["INVALID"]
     authenticator = SoftAuthenticator()
-    register(signed_in(ada), authenticator)
+    register(signed_in(ada).reauthenticated(), authenticator)
     refused = authenticate(GraphQLClient(), authenticator, verified=False)
     assert operation_codes(refused) == ["INVALID_CREDENTIALS"]
 
 
 def test_an_assertion_for_another_relying_party_is_refused(ada):
     authenticator = SoftAuthenticator()
-    register(signed_in(ada), authenticator)
+    register(signed_in(ada).reauthenticated(), authenticator)
     browser = GraphQLClient()
     refused = authenticate(browser, authenticator, rp_id="evil.example")
     assert operation_codes(refused) == ["INVALID_CREDENTIALS"]
@@ -140,7 +157,7 @@ def test_an_assertion_for_another_relying_party_is_refused(ada):
 
 def test_a_challenge_is_good_once(ada):
     authenticator = SoftAuthenticator()
-    register(signed_in(ada), authenticator)
+    register(signed_in(ada).reauthenticated(), authenticator)
     browser = GraphQLClient()
     options = browser.mutate("passkeyAuthenticationBegin", {}, OPTIONS)["publicKeyJson"]
     answer = authenticator.get(options, origin=origin())
@@ -156,7 +173,7 @@ def test_a_challenge_is_good_once(ada):
 
 def test_a_counter_that_goes_backwards_is_refused(ada):
     authenticator = SoftAuthenticator()
-    register(signed_in(ada), authenticator)
+    register(signed_in(ada).reauthenticated(), authenticator)
     assert authenticate(GraphQLClient(), authenticator, counter_step=5)["__typename"] == "User"
     cloned = authenticate(GraphQLClient(), authenticator, counter_step=-2)
     assert operation_codes(cloned) == ["INVALID_CREDENTIALS"]
@@ -164,9 +181,10 @@ def test_a_counter_that_goes_backwards_is_refused(ada):
 
 def test_removing_a_passkey_needs_a_reauthentication_and_is_own_only(ada):
     grace = UserFactory(email="grace@example.net")
-    grace_key = register(signed_in(grace), SoftAuthenticator())["id"]
-    client = signed_in(ada)
+    grace_key = register(signed_in(grace).reauthenticated(), SoftAuthenticator())["id"]
+    client = signed_in(ada).reauthenticated()
     mine = register(client, SoftAuthenticator())["id"]
+    client.reauthentication_forget()  # later, in the same session
     refused = client.mutate("passkeyRemove", {"id": mine}, USER)
     assert operation_codes(refused) == ["REAUTHENTICATION_REQUIRED"]
     client.reauthenticated()
@@ -180,7 +198,7 @@ def test_removing_a_passkey_needs_a_reauthentication_and_is_own_only(ada):
 
 
 def test_finishing_a_registration_needs_its_beginning_and_a_name(ada):
-    client = signed_in(ada)
+    client = signed_in(ada).reauthenticated()
     authenticator = SoftAuthenticator()
     options = client.mutate("passkeyRegistrationBegin", None, OPTIONS)["publicKeyJson"]
     credential = authenticator.create(options, origin=origin())
@@ -191,6 +209,7 @@ def test_finishing_a_registration_needs_its_beginning_and_a_name(ada):
     never_begun = (
         GraphQLClient()
         .login_as(ada)
+        .reauthenticated()
         .mutate(
             "passkeyRegistrationFinish", {"credentialJson": credential, "name": "Laptop"}, PASSKEY
         )

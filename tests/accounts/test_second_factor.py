@@ -45,7 +45,7 @@ def signed_in(user) -> GraphQLClient:
 
 def enroll(user) -> tuple[pyotp.TOTP, list[str]]:
     """Set up and confirm an authenticator app for ``user``: its TOTP and recovery codes."""
-    client = signed_in(user)
+    client = signed_in(user).reauthenticated()
     setup = client.mutate("totpSetupBegin", None, SETUP)
     totp = pyotp.TOTP(setup["secret"])
     confirmed = client.mutate("totpSetupConfirm", {"code": totp.now()}, CODES)
@@ -63,7 +63,7 @@ def code_at(totp: pyotp.TOTP, steps: int) -> str:
 
 
 def test_setting_up_an_app_answers_a_qr_code_then_recovery_codes(ada):
-    client = signed_in(ada)
+    client = signed_in(ada).reauthenticated()
     setup = client.mutate("totpSetupBegin", None, SETUP)
     assert setup["otpauthUri"].startswith("otpauth://totp/Roster:ada%40example.net?secret=")
     assert setup["qrCodeSvg"].startswith("<svg")
@@ -89,6 +89,19 @@ def test_setting_up_an_app_answers_a_qr_code_then_recovery_codes(ada):
     assert not any(code.replace("-", "") in hashes or code in hashes for code in codes["codes"])
     again = client.mutate("totpSetupBegin", None, SETUP)
     assert operation_codes(again) == ["INVALID"]
+
+
+def test_a_session_left_open_cannot_set_up_an_app(ada):
+    # Whoever holds a session must not tie the account to their own app.
+    client = signed_in(ada)
+    refused = client.mutate("totpSetupBegin", None, SETUP)
+    assert operation_codes(refused) == ["REAUTHENTICATION_REQUIRED"]
+    setup = client.reauthenticated().mutate("totpSetupBegin", None, SETUP)
+    client.reauthentication_forget()
+    code = pyotp.TOTP(setup["secret"]).now()
+    refused = client.mutate("totpSetupConfirm", {"code": code}, CODES)
+    assert operation_codes(refused) == ["REAUTHENTICATION_REQUIRED"]
+    assert not TotpDevice.objects.filter(confirmed_at__isnull=False).exists()
 
 
 def test_setting_up_needs_a_signed_in_user(gql):
@@ -129,7 +142,7 @@ def test_a_code_works_once_and_never_an_older_one(ada):
 
 
 def test_a_code_two_steps_away_is_refused(ada):
-    client = signed_in(ada)
+    client = signed_in(ada).reauthenticated()
     totp = pyotp.TOTP(client.mutate("totpSetupBegin", None, SETUP)["secret"])
     for steps in (-2, 2):
         late = client.mutate("totpSetupConfirm", {"code": code_at(totp, steps)}, CODES)
@@ -266,7 +279,9 @@ def oidc_provider(settings):
 
 
 def enroll_here(client: GraphQLClient) -> pyotp.TOTP:
-    """Set up an authenticator app for the account signed in on ``client``."""
+    """Set up an authenticator app for the account signed in through the provider on
+    ``client``, after re-authenticating there."""
+    browser_sign_in(client.http, authenticate_query={"reauthenticate": "1"})
     totp = pyotp.TOTP(client.mutate("totpSetupBegin", None, SETUP)["secret"])
     client.mutate("totpSetupConfirm", {"code": totp.now()}, CODES)
     return totp
@@ -413,7 +428,12 @@ def test_a_member_without_a_second_factor_may_only_set_one_up(staff):
         result = client.execute(document)
         assert result.data is None, document
         assert result.error_codes() == ["MFA_REQUIRED"], document
-    # Setting a factor up (and signing out) stays open; then everything is.
+    # Re-authenticating and setting a factor up (and signing out) stay open; then
+    # everything is.
+    assert operation_codes(client.mutate("totpSetupBegin", None, SETUP)) == [
+        "REAUTHENTICATION_REQUIRED"
+    ]
+    client.reauthenticated()
     totp = pyotp.TOTP(client.mutate("totpSetupBegin", None, SETUP)["secret"])
     client.mutate("totpSetupConfirm", {"code": totp.now()}, CODES)
     assert client.execute(ENROLLMENT).data["me"]["mfaEnrollmentRequired"] is False
