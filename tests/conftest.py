@@ -127,7 +127,6 @@ class GraphQLClient:
         assert payload["__typename"] == "Reauthenticated", payload
         return self
 
-
     def reauthentication_forget(self) -> GraphQLClient:
         """This session's re-authentication has expired (as REAUTHENTICATION_TTL later)."""
         from accounts.services.reauthentication import REAUTHENTICATED_AT

@@ -130,7 +130,9 @@ def test_the_options_look_the_same_for_any_email(ada):
 
 
 def test_a_passkey_made_for_another_origin_is_refused(ada):
-    refused = register(signed_in(ada).reauthenticated(), SoftAuthenticator(), origin="https://evil.example")
+    refused = register(
+        signed_in(ada).reauthenticated(), SoftAuthenticator(), origin="https://evil.example"
+    )
     assert operation_codes(refused) == ["INVALID"]
     assert not Passkey.objects.exists()
 
