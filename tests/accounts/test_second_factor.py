@@ -419,10 +419,22 @@ def test_a_member_without_a_second_factor_may_only_set_one_up(staff):
         "email": member.email,
         "mfaEnrollmentRequired": True,
     }
+    shell = client.execute(
+        "query Shell { me { ...Me ...Me organization { __typename name mfaRequired } } }"
+        " fragment Me on User { id firstName mfa { totpEnabled passkeyCount } }"
+    )
+    assert shell.errors == [] and shell.data["me"]["organization"]["mfaRequired"] is True
     for document in (
         "{ contacts(first: 1) { totalCount } }",
         "{ me { email } organization { name } }",  # one field outside is enough
         "query { ...Sneaky } fragment Sneaky on Query { contacts(first: 1) { totalCount } }",
+        # Through ``me``: the organization's members, the directory, sessions, groups.
+        "{ me { organization { name members(first: 5) { edges { node { email } } } } } }",
+        "{ me { ... on User { organization { ...Members } } } }"
+        " fragment Members on Organization { members(first: 5) { totalCount } }",
+        "{ me { profileContact { fullName } } }",
+        "{ me { sessions(first: 5) { __typename } } }",
+        "{ me { permissionGroups { name } } }",
         'mutation { updateProfile(input: {firstName: "X"}) { __typename } }',
     ):
         result = client.execute(document)
