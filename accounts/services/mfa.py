@@ -156,7 +156,7 @@ def _totp(secret: str) -> pyotp.TOTP:
 def _code_step(secret: str, code: str, *, at: float) -> int | None:
     """The time step (now, or one step either side for clock skew) ``code`` belongs to."""
     code = "".join((code or "").split())
-    if not (code.isdigit() and len(code) == 6):
+    if not (code.isascii() and code.isdigit() and len(code) == 6):
         return None
     totp = _totp(secret)
     now_step = totp.timecode(datetime.fromtimestamp(at, tz=UTC))

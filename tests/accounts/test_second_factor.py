@@ -141,6 +141,16 @@ def test_a_code_works_once_and_never_an_older_one(ada):
     assert operation_codes(replayed) == ["MFA_CODE_INVALID"]
 
 
+def test_codes_that_are_not_six_ascii_digits_are_simply_wrong(ada):
+    totp, _ = enroll(ada)
+    client, _ = challenged(ada)
+    # Digits of other scripts pass str.isdigit(); they must not reach the comparison.
+    for code in ("\u0661\u0662\u0663\u0664\u0665\u0666", "\uff11" * 6, "12345", "1234567", ""):
+        refused = client.mutate("verifyMfa", {"code": code, "recoveryCode": code}, USER)
+        assert operation_codes(refused) == ["MFA_CODE_INVALID"], code
+    assert client.mutate("verifyMfa", {"code": code_at(totp, 1)}, USER)["__typename"] == "User"
+
+
 def test_a_code_two_steps_away_is_refused(ada):
     client = signed_in(ada).reauthenticated()
     totp = pyotp.TOTP(client.mutate("totpSetupBegin", None, SETUP)["secret"])
