@@ -374,6 +374,8 @@ RATE_LIMITS = {
     "external-login-address": (env_int("RATE_LIMIT_EXTERNAL_LOGIN_ADDRESS", 60), 15 * 60),
     "mfa-user": (env_int("RATE_LIMIT_MFA_USER", 10), 15 * 60),
     "mfa-address": (env_int("RATE_LIMIT_MFA_ADDRESS", 50), 15 * 60),
+    # Each begun passkey sign-in keeps a challenge in a (new) session.
+    "passkey-begin-address": (env_int("RATE_LIMIT_PASSKEY_BEGIN_ADDRESS", 100), 15 * 60),
     # Each avatar upload decodes an image: bounded per user, also across aliases.
     "avatar-user": (env_int("RATE_LIMIT_AVATAR_USER", 30), 60 * 60),
     "data-export-user": (env_int("RATE_LIMIT_DATA_EXPORT_USER", 5), 60 * 60),

@@ -36,7 +36,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from accounts.models import Passkey, User, email_normalize
+from accounts.models import Passkey, User
 from accounts.ratelimit import client_address, rate_limit_hit, rate_limit_undo
 from accounts.services import mfa
 from backend.errors import AccountDisabled, Invalid, InvalidCredentials, NotFound, TokenExpired
@@ -147,10 +147,14 @@ def passkey_remove(*, actor: User, passkey_id) -> None:
 
 
 def passkey_authentication_begin(*, request: HttpRequest, email: str | None = None) -> str:
-    """The options to sign in with a passkey (JSON). With the email of an account, its
-    passkeys are listed; for any other email, or none, the device offers its own
-    (discoverable): the answer has the same shape either way."""
-    user = User.objects.filter(email=email_normalize(email)).first() if email else None
+    """The options to sign in with a passkey (JSON). The device offers the passkeys it
+    holds for Roster (discoverable), so the options name none, whatever ``email`` says:
+    they never tell whether an address has an account or passkeys. Only a sign-in that
+    waits for its second factor in this browser (its password was right) names its
+    account's passkeys. Counted per client address (each keeps a challenge in a session)."""
+    rate_limit_hit(scope="passkey-begin-address", identity=client_address(request))
+    waiting = mfa.mfa_challenge_pending_user_id(request=request)
+    user = User.objects.filter(pk=waiting).first() if waiting is not None else None
     options = generate_authentication_options(
         rp_id=settings.WEBAUTHN_RP_ID,
         allow_credentials=_descriptors(user) if user is not None else [],

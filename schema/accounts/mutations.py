@@ -189,9 +189,10 @@ class AuthMutation:
     @input_mutation(
         description=(
             "Begin signing in with a passkey: WebAuthn request options (JSON) for "
-            "navigator.credentials.get. With an account's email its passkeys are listed; "
-            "without one (or for any other email) the device offers its own: the same "
-            "answer's shape either way."
+            "navigator.credentials.get. The device offers the passkeys it holds for "
+            "Roster: the options name none, with or without an email, so they never tell "
+            "whether an address has an account. After a password (MfaChallenge), they name "
+            "that account's passkeys."
         )
     )
     def passkey_authentication_begin(

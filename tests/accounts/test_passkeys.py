@@ -15,7 +15,7 @@ from accounts.models import Passkey
 from tests.accounts.auth_helpers import mails_to
 from tests.conftest import GraphQLClient, operation_codes
 from tests.factories import PASSWORD, UserFactory
-from tests.webauthn_authenticator import SoftAuthenticator
+from tests.webauthn_authenticator import SoftAuthenticator, b64url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -116,17 +116,31 @@ def test_a_session_left_open_cannot_add_a_passkey(ada):
     assert not Passkey.objects.exists()
 
 
-def test_the_options_look_the_same_for_any_email(ada):
-    register(signed_in(ada).reauthenticated(), SoftAuthenticator())
+def test_the_options_never_tell_whether_an_email_has_passkeys(ada):
+    authenticator = SoftAuthenticator()
+    register(signed_in(ada).reauthenticated(), authenticator)
 
-    def options(email):
-        answer = GraphQLClient().mutate("passkeyAuthenticationBegin", {"email": email}, OPTIONS)
-        return json.loads(answer["publicKeyJson"])
+    def options(client, email=None):
+        begin = {"email": email} if email else {}
+        answer = client.mutate("passkeyAuthenticationBegin", begin, OPTIONS)
+        return {k: v for k, v in json.loads(answer["publicKeyJson"]).items() if k != "challenge"}
 
-    known, unknown = options(ada.email), options("nobody@example.net")
-    assert set(known) == set(unknown)
-    assert len(known["allowCredentials"]) == 1 and unknown["allowCredentials"] == []
-    assert known["userVerification"] == "required"
+    known = options(GraphQLClient(), ada.email)
+    assert known == options(GraphQLClient(), "nobody@example.net") == options(GraphQLClient())
+    assert known["allowCredentials"] == [] and known["userVerification"] == "required"
+    # Once the password was right, the options name the account's passkeys.
+    client = GraphQLClient()
+    client.mutate("login", {"email": ada.email, "password": PASSWORD}, LOGIN)
+    [descriptor] = options(client)["allowCredentials"]
+    assert descriptor["id"] == b64url(authenticator.credential_id)
+
+
+def test_beginning_sign_ins_is_rate_limited_per_address(settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "passkey-begin-address": (3, 900)}
+    answers = [
+        GraphQLClient().mutate("passkeyAuthenticationBegin", {}, OPTIONS) for _ in range(4)
+    ]
+    assert [operation_codes(a) for a in answers] == [[]] * 3 + [["RATE_LIMITED"]]
 
 
 def test_a_passkey_made_for_another_origin_is_refused(ada):
