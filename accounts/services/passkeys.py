@@ -149,12 +149,16 @@ def passkey_remove(*, actor: User, passkey_id) -> None:
 def passkey_authentication_begin(*, request: HttpRequest, email: str | None = None) -> str:
     """The options to sign in with a passkey (JSON). The device offers the passkeys it
     holds for Roster (discoverable), so the options name none, whatever ``email`` says:
-    they never tell whether an address has an account or passkeys. Only a sign-in that
-    waits for its second factor in this browser (its password was right) names its
-    account's passkeys. Counted per client address (each keeps a challenge in a session)."""
+    they never tell whether an address has an account or passkeys. Only the account
+    already known in this browser names its passkeys: a sign-in waiting for its second
+    factor (its password was right), or the signed-in viewer re-authenticating. Counted
+    per client address (each keeps a challenge in a session)."""
     rate_limit_hit(scope="passkey-begin-address", identity=client_address(request))
-    waiting = mfa.mfa_challenge_pending_user_id(request=request)
-    user = User.objects.filter(pk=waiting).first() if waiting is not None else None
+    known = mfa.mfa_challenge_pending_user_id(request=request)
+    viewer = getattr(request, "user", None)
+    if known is None and getattr(viewer, "is_authenticated", False):
+        known = viewer.pk
+    user = User.objects.filter(pk=known).first() if known is not None else None
     options = generate_authentication_options(
         rp_id=settings.WEBAUTHN_RP_ID,
         allow_credentials=_descriptors(user) if user is not None else [],
@@ -164,11 +168,11 @@ def passkey_authentication_begin(*, request: HttpRequest, email: str | None = No
     return options_to_json(options)
 
 
-def passkey_authentication_finish(*, request: HttpRequest, credential_json: str) -> User:
-    """Sign in with the passkey the browser answered with: on its own, or as the second
-    factor of the sign-in waiting in this browser (then only for that account)."""
-    from accounts.services.auth import session_start
-
+def _assertion_check(*, request: HttpRequest, credential_json: str, of_user=None) -> User:
+    """The account whose passkey signed the challenge this browser was given (once),
+    with its counter moved forward; INVALID_CREDENTIALS for anything else, or for a
+    passkey that is not ``of_user``'s (an account's pk) when given. Counted per client
+    address; a success is not."""
     address = client_address(request)
     rate_limit_hit(scope="login-address", identity=address)
     challenge = _challenge_take(request, AUTHENTICATION)
@@ -196,8 +200,7 @@ def passkey_authentication_finish(*, request: HttpRequest, credential_json: str)
         except WebAuthnException as error:
             raise InvalidCredentials() from error
         user = passkey.user
-        waiting = mfa.mfa_challenge_pending_user_id(request=request)
-        if waiting is not None and waiting != user.pk:
+        if of_user is not None and of_user != user.pk:
             raise InvalidCredentials("This passkey belongs to another account.")
         if not user.is_active:
             raise AccountDisabled()
@@ -205,6 +208,22 @@ def passkey_authentication_finish(*, request: HttpRequest, credential_json: str)
         passkey.last_used_at = timezone.now()
         passkey.save(update_fields=["sign_count", "last_used_at"])
     rate_limit_undo(scope="login-address", identity=address)
+    return user
+
+
+def passkey_authentication_finish(*, request: HttpRequest, credential_json: str) -> User:
+    """Sign in with the passkey the browser answered with: on its own, or as the second
+    factor of the sign-in waiting in this browser (then only for that account)."""
+    from accounts.services.auth import session_start
+
+    waiting = mfa.mfa_challenge_pending_user_id(request=request)
+    user = _assertion_check(request=request, credential_json=credential_json, of_user=waiting)
     mfa.mfa_challenge_forget(request=request)
     session_start(request=request, user=user)
     return user
+
+
+def passkey_assertion_check(*, request: HttpRequest, actor: User, credential_json: str) -> None:
+    """The signed-in ``actor`` proved it is them with one of their passkeys (for
+    ``reauthenticate``): INVALID_CREDENTIALS otherwise."""
+    _assertion_check(request=request, credential_json=credential_json, of_user=actor.pk)

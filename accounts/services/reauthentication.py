@@ -1,11 +1,12 @@
 """Re-authentication ("sudo mode"): a sensitive change needs a recent proof that the
 person at the keyboard is the account's owner, not only a session that was left open.
 
-The proof is the password again (``reauthenticate``) or, for an account that signs in
-through its identity provider, a fresh sign-in there (``oidc_reauthentication_start``
-and ``_finish``, around the provider's ``prompt=login`` flow). It is kept in the
-session for ``REAUTHENTICATION_TTL`` seconds. A new session (signing in again) starts
-without one."""
+The proof is as strong as signing in: the password again with the account's second
+factor, or a passkey (``reauthenticate``), or, for an account that signs in through its
+identity provider, a fresh sign-in there (``oidc_reauthentication_start`` and
+``_finish``, around the provider's ``prompt=login`` flow), followed by the account's code
+when the provider did not ask for a second factor itself. It is kept in the session for
+``REAUTHENTICATION_TTL`` seconds. A new session (signing in again) starts without one."""
 
 from __future__ import annotations
 
@@ -22,9 +23,12 @@ from accounts.oidc_client import provider_did_mfa
 from accounts.ratelimit import client_address
 from accounts.services.auth import login_attempt_count, login_attempt_succeeded, password_check
 from accounts.services.mfa import has_second_factor, second_factor_check, totp_enabled
+from accounts.services.passkeys import passkey_assertion_check
 from backend.errors import (
+    Invalid,
     InvalidCredentials,
     MfaCodeInvalid,
+    MfaRequired,
     ReauthenticationRequired,
     Unauthenticated,
 )
@@ -32,20 +36,60 @@ from backend.errors import (
 REAUTHENTICATED_AT = "roster.reauthenticated_at"
 # Session key: a provider re-authentication this session started ({user, started_at}).
 OIDC_REAUTHENTICATION = "roster.oidc_reauthentication"
+# Session key: a provider re-authentication without a second factor, waiting for the
+# account's code ({user, until}).
+FACTOR_PENDING = "roster.reauthentication_factor_pending"
 
 
 def reauthenticate(
-    *, request: HttpRequest, actor: User, password: str, code: str | None = None
+    *,
+    request: HttpRequest,
+    actor: User,
+    password: str | None = None,
+    code: str | None = None,
+    credential_json: str | None = None,
 ) -> datetime:
-    """Check the viewer's password again, counted against the same limits as ``login``,
-    and, once the account has a second factor, ``code`` (from the app, or a recovery
-    code); answers until when sensitive operations are open."""
+    """The viewer proves it is them again, as strongly as signing in; answers until when
+    sensitive operations are open. One of:
+
+    - a passkey (``credential_json``, the answer to ``passkey_authentication_begin``): two
+      factors in one;
+    - the password, counted against the same limits as ``login``, with ``code`` (from the
+      app, or a recovery code) once the account has an authenticator app; an account
+      whose only second factor is a passkey confirms with the passkey instead;
+    - ``code`` alone, right after a re-authentication at the identity provider that did
+      not include a second factor (``oidc_reauthentication_finish``)."""
+    if credential_json:
+        passkey_assertion_check(request=request, actor=actor, credential_json=credential_json)
+        return reauthentication_mark(request=request)
+    if not password:
+        if _provider_reauthentication_waiting(request=request, actor=actor):
+            _second_factor_code_check(request=request, actor=actor, code=code)
+            request.session.pop(FACTOR_PENDING, None)
+            return reauthentication_mark(request=request)
+        raise Invalid("Enter your password, or confirm with a passkey.", field="password")
     password_check(email=actor.email, address=client_address(request), password=password)
-    if totp_enabled(actor):  # (a passkey has no code to type: the password does here)
-        if not code:
-            raise MfaCodeInvalid("Enter a code from your app or a recovery code.", field="code")
-        second_factor_check(request=request, user=actor, code=code, recovery_code=code)
+    if totp_enabled(actor):
+        _second_factor_code_check(request=request, actor=actor, code=code)
+    elif has_second_factor(actor):
+        raise MfaCodeInvalid("Confirm with one of your passkeys.", field="credentialJson")
     return reauthentication_mark(request=request)
+
+
+def _second_factor_code_check(*, request: HttpRequest, actor: User, code: str | None) -> None:
+    if not code:
+        raise MfaCodeInvalid("Enter a code from your app or a recovery code.", field="code")
+    second_factor_check(request=request, user=actor, code=code, recovery_code=code)
+
+
+def _provider_reauthentication_waiting(*, request: HttpRequest, actor: User) -> bool:
+    waiting = request.session.get(FACTOR_PENDING)
+    return (
+        isinstance(waiting, dict)
+        and waiting.get("user") == actor.pk
+        and isinstance(waiting.get("until"), (int, float))
+        and waiting["until"] > time.time()
+    )
 
 
 def reauthentication_mark(*, request: HttpRequest) -> datetime:
@@ -120,11 +164,15 @@ def oidc_reauthentication_finish(*, request: HttpRequest, provider: str, claims:
         or auth_time < started_at - settings.OIDC_CLOCK_SKEW
     ):
         raise InvalidCredentials("The identity provider did not ask for your credentials again.")
-    if has_second_factor(user) and not provider_did_mfa(claims):
-        raise MfaCodeInvalid(
-            "The identity provider's sign-in had no second factor: re-authenticate with "
-            "your password and a code."
-        )
     login_attempt_succeeded(email=user.email, address=client_address(request))
+    if has_second_factor(user) and not provider_did_mfa(claims):
+        request.session[FACTOR_PENDING] = {
+            "user": user.pk,
+            "until": time.time() + settings.MFA_CHALLENGE_TTL,
+        }
+        raise MfaRequired(
+            "The identity provider's sign-in had no second factor: finish with a code "
+            "(reauthenticate with code) or a passkey."
+        )
     reauthentication_mark(request=request)
     return user

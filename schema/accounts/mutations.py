@@ -266,16 +266,30 @@ class AuthMutation:
 
     @input_mutation(
         description=(
-            "Confirm it is you: the password again (and, once the account has a second "
-            "factor, its code). Opens sensitive operations (wipeOutOrganization, "
-            "requestEmailChange, deleteAccount) in this session for "
-            "REAUTHENTICATION_TTL seconds. Accounts without a password re-authenticate "
-            "through /api/user/oidc/authenticate/?reauthenticate=1."
+            "Confirm it is you, as strongly as signing in: the password again (with a "
+            "code from the app or a recovery code once the account has an authenticator "
+            "app), or a passkey (credentialJson: the answer to passkeyAuthenticationBegin; "
+            "the way for an account whose only second factor is a passkey). Opens "
+            "sensitive operations (wipeOutOrganization, requestEmailChange, deleteAccount, "
+            "adding or removing a second factor) in this session for REAUTHENTICATION_TTL "
+            "seconds. Accounts without a password re-authenticate through "
+            "/api/user/oidc/authenticate/?reauthenticate=1; when that answers "
+            "error=MFA_REQUIRED, finish here with code alone (or a passkey)."
         )
     )
-    def reauthenticate(self, info: Info, password: str, code: str | None = None) -> Reauthenticated:
+    def reauthenticate(
+        self,
+        info: Info,
+        password: str | None = None,
+        code: str | None = None,
+        credential_json: str | None = None,
+    ) -> Reauthenticated:
         valid_until = reauthenticate(
-            request=_request(info), actor=require_viewer(info), password=password, code=code
+            request=_request(info),
+            actor=require_viewer(info),
+            password=password,
+            code=code,
+            credential_json=credential_json,
         )
         return Reauthenticated(valid_until=valid_until)
 

@@ -52,6 +52,15 @@ def authenticate(client, authenticator: SoftAuthenticator, email: str | None = N
     return client.mutate("passkeyAuthenticationFinish", {"credentialJson": credential}, USER)
 
 
+def reauthenticate(client, authenticator: SoftAuthenticator, **answer) -> dict:
+    """``reauthenticate`` with a passkey: its options name the viewer's own passkeys."""
+    options = client.mutate("passkeyAuthenticationBegin", {}, OPTIONS)["publicKeyJson"]
+    credential = authenticator.get(options, origin=answer.pop("origin", origin()), **answer)
+    return client.mutate(
+        "reauthenticate", {"credentialJson": credential}, "... on Reauthenticated { validUntil }"
+    )
+
+
 @pytest.fixture
 def ada():
     return UserFactory(email="ada@example.net")
@@ -137,9 +146,7 @@ def test_the_options_never_tell_whether_an_email_has_passkeys(ada):
 
 def test_beginning_sign_ins_is_rate_limited_per_address(settings):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "passkey-begin-address": (3, 900)}
-    answers = [
-        GraphQLClient().mutate("passkeyAuthenticationBegin", {}, OPTIONS) for _ in range(4)
-    ]
+    answers = [GraphQLClient().mutate("passkeyAuthenticationBegin", {}, OPTIONS) for _ in range(4)]
     assert [operation_codes(a) for a in answers] == [[]] * 3 + [["RATE_LIMITED"]]
 
 
@@ -199,11 +206,12 @@ def test_removing_a_passkey_needs_a_reauthentication_and_is_own_only(ada):
     grace = UserFactory(email="grace@example.net")
     grace_key = register(signed_in(grace).reauthenticated(), SoftAuthenticator())["id"]
     client = signed_in(ada).reauthenticated()
-    mine = register(client, SoftAuthenticator())["id"]
+    authenticator = SoftAuthenticator()
+    mine = register(client, authenticator)["id"]
     client.reauthentication_forget()  # later, in the same session
     refused = client.mutate("passkeyRemove", {"id": mine}, USER)
     assert operation_codes(refused) == ["REAUTHENTICATION_REQUIRED"]
-    client.reauthenticated()
+    reauthenticate(client, authenticator)
     assert operation_codes(client.mutate("passkeyRemove", {"id": grace_key}, USER)) == ["NOT_FOUND"]
     mail.outbox.clear()
     assert client.mutate("passkeyRemove", {"id": mine}, USER)["__typename"] == "User"
@@ -211,6 +219,47 @@ def test_removing_a_passkey_needs_a_reauthentication_and_is_own_only(ada):
         "A passkey was removed from your Roster account"
     ]
     assert Passkey.objects.filter(user=grace).count() == 1
+
+
+def test_once_a_passkey_is_the_second_factor_a_password_alone_reauthenticates_nothing(ada):
+    # Someone with the session and the password (phished) must not remove the passkey
+    # or add their own: re-authenticating needs the passkey, like signing in.
+    grace = UserFactory(email="grace@example.net")
+    grace_authenticator = SoftAuthenticator()
+    register(signed_in(grace).reauthenticated(), grace_authenticator)
+    client = signed_in(ada).reauthenticated()
+    authenticator = SoftAuthenticator()
+    register(client, authenticator)
+    client.reauthentication_forget()
+    REAUTHENTICATED = "... on Reauthenticated { validUntil }"
+    refused = client.mutate("reauthenticate", {"password": PASSWORD}, REAUTHENTICATED)
+    assert [(m["field"], m["code"]) for m in refused["messages"]] == [
+        ("credentialJson", "MFA_CODE_INVALID")
+    ]
+    assert operation_codes(client.mutate("passkeyRegistrationBegin", None, OPTIONS)) == [
+        "REAUTHENTICATION_REQUIRED"
+    ]
+    # Nor another account's passkey, nor a replayed answer.
+    assert operation_codes(reauthenticate(client, grace_authenticator)) == ["INVALID_CREDENTIALS"]
+    options = client.mutate("passkeyAuthenticationBegin", {}, OPTIONS)["publicKeyJson"]
+    [named] = json.loads(options)["allowCredentials"]
+    assert named["id"] == b64url(authenticator.credential_id)  # the viewer's own
+    answer = authenticator.get(options, origin=origin())
+    proof = {"credentialJson": answer}
+    assert client.mutate("reauthenticate", proof, REAUTHENTICATED)["__typename"] == (
+        "Reauthenticated"
+    )
+    client.reauthentication_forget()
+    assert operation_codes(client.mutate("reauthenticate", proof, REAUTHENTICATED)) == [
+        "TOKEN_EXPIRED"
+    ]
+    assert operation_codes(
+        reauthenticate(client, authenticator, origin="https://evil.example")
+    ) == ["INVALID_CREDENTIALS"]
+    assert reauthenticate(client, authenticator)["__typename"] == "Reauthenticated"
+    assert client.mutate("passkeyRegistrationBegin", None, OPTIONS)["__typename"] == (
+        "PasskeyOptions"
+    )
 
 
 def test_finishing_a_registration_needs_its_beginning_and_a_name(ada):

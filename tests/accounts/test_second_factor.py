@@ -5,6 +5,7 @@ codes, another browser, an expired challenge, rate limits, missing re-authentica
 from __future__ import annotations
 
 import time
+from urllib.parse import parse_qs, urlsplit
 
 import pyotp
 import pytest
@@ -27,6 +28,7 @@ CODES = "... on RecoveryCodes { codes }"
 LOGIN = "... on User { email } ... on MfaChallenge { methods expiresAt }"
 USER = "... on User { email }"
 ME_MFA = "{ me { email mfa { totpEnabled recoveryCodesLeft } } }"
+REAUTHENTICATED = "... on Reauthenticated { validUntil }"
 
 
 @pytest.fixture
@@ -316,6 +318,40 @@ def test_a_provider_sign_in_without_multi_factor_asks_for_the_second_factor(oidc
     response, _, _ = browser_sign_in(trusted.http)
     assert response["Location"] == settings.LOGIN_REDIRECT_URL
     assert trusted.execute(ME_MFA).data["me"]["email"] == "ada@example.net"
+
+
+def test_a_provider_reauthentication_without_multi_factor_is_finished_with_a_code(
+    oidc_provider,
+):
+    client = GraphQLClient()
+    browser_sign_in(client.http)  # an account without a password
+    totp = enroll_here(client)
+    client.reauthentication_forget()
+
+    def regenerate():
+        return client.mutate("recoveryCodesRegenerate", None, CODES)
+
+    # Without a provider re-authentication, a code alone opens nothing.
+    alone = client.mutate("reauthenticate", {"code": code_at(totp, 1)}, REAUTHENTICATED)
+    assert [(m["field"], m["code"]) for m in alone["messages"]] == [("password", "INVALID")]
+
+    response, _, _ = browser_sign_in(client.http, authenticate_query={"reauthenticate": "1"})
+    assert parse_qs(urlsplit(response["Location"]).query)["error"] == ["MFA_REQUIRED"]
+    assert operation_codes(regenerate()) == ["REAUTHENTICATION_REQUIRED"]
+    wrong = client.mutate("reauthenticate", {"code": "000000"}, REAUTHENTICATED)
+    assert operation_codes(wrong) == ["MFA_CODE_INVALID"]
+    right = client.mutate("reauthenticate", {"code": code_at(totp, 1)}, REAUTHENTICATED)
+    assert right["__typename"] == "Reauthenticated"
+    assert len(regenerate()["codes"]) == 10
+    # Used up: the next time needs the provider again.
+    client.reauthentication_forget()
+    again = client.mutate("reauthenticate", {"code": code_at(totp, 2)}, REAUTHENTICATED)
+    assert operation_codes(again) == ["INVALID"]
+    # A provider that asked for a second factor itself is enough on its own.
+    oidc_provider.id_token_claims = {"amr": ["pwd", "mfa"]}
+    response, _, _ = browser_sign_in(client.http, authenticate_query={"reauthenticate": "1"})
+    assert "error" not in parse_qs(urlsplit(response["Location"]).query)
+    assert len(regenerate()["codes"]) == 10
 
 
 def test_an_access_token_sign_in_asks_for_the_second_factor(oidc_provider):
