@@ -3,7 +3,7 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
-from accounts.views import admin_login, avatar_file
+from accounts.views import avatar_file
 from backend.views import health, ready
 from schema.views import graphql_view
 
@@ -12,7 +12,6 @@ urlpatterns = [
     path("api/user/health/", health, name="health"),
     path("api/user/ready/", ready, name="ready"),
     path("api/user/oidc/", include("accounts.oidc_urls")),
-    path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
 ]
 

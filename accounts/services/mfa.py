@@ -51,7 +51,7 @@ RECOVERY_CODES = 10
 # 60 bits, shown as two groups of six.
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 _RECOVERY_LENGTH = 12
-# Session key of a sign-in waiting for its second factor: {"user": pk, "until": timestamp}.
+# Session key of a sign-in waiting for its second factor: {"user", "until", "password"}.
 MFA_PENDING = "roster.mfa_pending"
 
 TOTP = "TOTP"
@@ -322,7 +322,12 @@ def mfa_challenge_start(*, request: HttpRequest, user: User) -> MfaChallenge:
     this browser's session only (under a new session key), for ``MFA_CHALLENGE_TTL``."""
     until = time.time() + settings.MFA_CHALLENGE_TTL
     request.session.cycle_key()
-    request.session[MFA_PENDING] = {"user": user.pk, "until": until}
+    request.session[MFA_PENDING] = {
+        "user": user.pk,
+        "until": until,
+        # Django's session hash of the password: a reset or change ends the wait too.
+        "password": user.get_session_auth_hash(),
+    }
     return MfaChallenge(methods=mfa_methods(user), expires_at=datetime.fromtimestamp(until, tz=UTC))
 
 
@@ -352,9 +357,15 @@ def mfa_challenge_complete(
         del request.session[MFA_PENDING]
         raise TokenExpired("Sign in again: the second factor was not given in time.")
     user = User.objects.filter(pk=pending.get("user")).first()
-    if user is None or not user.is_active:
+    if user is None:
         del request.session[MFA_PENDING]
-        raise AccountDisabled() if user is not None else TokenExpired()
+        raise TokenExpired("Sign in again.")
+    if not secrets.compare_digest(str(pending.get("password")), user.get_session_auth_hash()):
+        del request.session[MFA_PENDING]
+        raise TokenExpired("Sign in again: the account's password changed.")
+    if not user.is_active:
+        del request.session[MFA_PENDING]
+        raise AccountDisabled()
     if not (code or recovery_code):
         raise MfaCodeInvalid("Enter a code from your app or a recovery code.", field="code")
     second_factor_check(request=request, user=user, code=code, recovery_code=recovery_code)

@@ -54,6 +54,13 @@ def enroll(user) -> tuple[pyotp.TOTP, list[str]]:
     return totp, confirmed["codes"]
 
 
+def signed_in_with(user, totp: pyotp.TOTP) -> GraphQLClient:
+    """``user`` signed in with the password and the app's next code."""
+    client, _ = challenged(user)
+    assert client.mutate("verifyMfa", {"code": code_at(totp, 1)}, USER)["__typename"] == "User"
+    return client
+
+
 def challenged(user) -> tuple[GraphQLClient, dict]:
     client = GraphQLClient()
     return client, client.mutate("login", {"email": user.email, "password": PASSWORD}, LOGIN)
@@ -170,6 +177,22 @@ def test_the_challenge_belongs_to_the_browser_that_gave_the_password(ada):
     stolen = elsewhere.mutate("verifyMfa", {"code": code_at(totp, 1)}, USER)
     assert operation_codes(stolen) == ["TOKEN_EXPIRED"]
     assert elsewhere.execute(ME_MFA).data["me"] is None
+
+
+def test_a_password_change_ends_a_sign_in_waiting_for_its_second_factor(ada):
+    totp, _ = enroll(ada)
+    # Someone who learned the password gets a challenge, then the owner changes it.
+    attacker, _ = challenged(ada)
+    owner = signed_in_with(ada, totp)
+    changed = owner.mutate(
+        "changePassword",
+        {"currentPassword": PASSWORD, "newPassword": "a new long passphrase"},
+        USER,
+    )
+    assert changed["__typename"] == "User"
+    late = attacker.mutate("verifyMfa", {"code": code_at(totp, 2)}, USER)
+    assert operation_codes(late) == ["TOKEN_EXPIRED"]
+    assert attacker.execute(ME_MFA).data["me"] is None
 
 
 def test_an_expired_challenge_is_refused(ada, settings):
@@ -408,6 +431,24 @@ def test_the_admin_refuses_a_password_alone_for_an_account_with_a_second_factor(
     # Signed in through Roster with the second factor, the same browser opens the admin.
     client.mutate("login", {"email": staff.email, "password": PASSWORD}, LOGIN)
     client.mutate("verifyMfa", {"code": code_at(totp, 1)}, USER)
+    assert client.http.get("/admin/").status_code == 200
+
+
+def test_the_admin_is_closed_to_staff_who_must_set_up_a_second_factor(organization):
+    staff = UserFactory(is_staff=True, is_superuser=True, organization=organization)
+    organization.mfa_required = True
+    organization.save()
+    client = GraphQLClient()
+    response = client.http.post("/admin/login/", {"username": staff.email, "password": PASSWORD})
+    assert response.status_code == 403
+    assert "_auth_user_id" not in client.http.session
+    # Signed in through Roster (limited to enrolling), the admin stays closed...
+    client = signed_in(staff)
+    assert client.http.get("/admin/").status_code == 302
+    # ...until the factor is set up.
+    client.reauthenticated()
+    totp = pyotp.TOTP(client.mutate("totpSetupBegin", None, SETUP)["secret"])
+    client.mutate("totpSetupConfirm", {"code": totp.now()}, CODES)
     assert client.http.get("/admin/").status_code == 200
 
 
