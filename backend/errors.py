@@ -166,7 +166,8 @@ class ReauthenticationRequired(DomainError):
 class MfaRequired(DomainError):
     code = "MFA_REQUIRED"
     default_message = (
-        "Your organization requires a second factor: set one up (totpSetupBegin) to continue."
+        "Your organization requires a second factor: set one up (reauthenticate, then "
+        "totpSetupBegin or passkeyRegistrationBegin) to continue."
     )
 
 

@@ -173,8 +173,9 @@ class UserType(Scoped, relay.Node):
         only=["id", "organization_id"],
         description=(
             "The viewer's organization requires a second factor the viewer has not set up: "
-            "until they do (totpSetupBegin), every other operation answers MFA_REQUIRED. "
-            "False for anyone but the viewer."
+            "until they do (reauthenticate, then totpSetupBegin or "
+            "passkeyRegistrationBegin), an operation that selects more than who they are "
+            "answers MFA_REQUIRED. False for anyone but the viewer."
         ),
     )
     def mfa_enrollment_required(self, info: Info) -> bool:
