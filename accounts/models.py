@@ -431,3 +431,73 @@ class Passkey(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class AuditChain(models.Model):
+    """The head of one hash chain of audit events: an organization's (``key`` is its id)
+    or the events of no organization (``key`` ""). Locked (SELECT ... FOR UPDATE) while
+    an event is appended, so concurrent events of one organization still form one chain.
+    ``pruned_*`` anchor the chain after retention removed its oldest events."""
+
+    key = models.CharField(max_length=36, primary_key=True)
+    length = models.PositiveBigIntegerField(default=0)  # the last event's sequence
+    last_hash = models.CharField(max_length=64)
+    pruned_through = models.PositiveBigIntegerField(default=0)
+    pruned_hash = models.CharField(max_length=64)  # the last removed event's hash
+
+    def __str__(self) -> str:
+        return self.key or "(no organization)"
+
+
+class AuditEvent(models.Model):
+    """Who did what, when, from where (``accounts.audit``). Append-only: the application
+    never updates or deletes one (PostgreSQL refuses it, except for retention and
+    wipe-out); each event's hash covers its content and the hash of the event before it
+    in its chain, so an edited or removed row breaks the chain (``manage.py
+    auditverify``). References are kept as they were: ``actor`` and ``organization``
+    have no database constraint, ``actor_email`` and ``target_label`` are copies."""
+
+    id = models.BigAutoField(primary_key=True)
+    guid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    chain = models.CharField(max_length=36)
+    sequence = models.PositiveBigIntegerField()
+    occurred_at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(max_length=64)
+    organization = models.ForeignKey(
+        Organization,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    actor = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    actor_email = models.CharField(max_length=254, blank=True, default="")
+    target_type = models.CharField(max_length=32, blank=True, default="")
+    target_id = models.CharField(max_length=64, blank=True, default="")
+    target_label = models.CharField(max_length=255, blank=True, default="")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True, default="")
+    request_id = models.CharField(max_length=64, blank=True, default="")
+    metadata = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "sequence"], name="audit_chain_sequence"),
+        ]
+        indexes = [
+            models.Index(fields=["target_type", "target_id", "id"], name="audit_target"),
+            models.Index(fields=["occurred_at"], name="audit_occurred_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} ({self.occurred_at:%Y-%m-%d %H:%M:%S})"

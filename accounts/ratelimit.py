@@ -59,9 +59,10 @@ def rate_limit_check(*, scope: str, identity: str | None) -> None:
         raise RateLimited()
 
 
-def client_address(request) -> str:
+def client_ip(request) -> str:
     """The client's address. Behind a proxy, set ``TRUSTED_PROXY_COUNT`` so the right
-    ``X-Forwarded-For`` entry is used; a client cannot spoof it otherwise."""
+    ``X-Forwarded-For`` entry is used; a client cannot spoof it otherwise. "" when it
+    is not an IP address."""
     proxies = settings.TRUSTED_PROXY_COUNT
     address = request.META.get("REMOTE_ADDR", "")
     if proxies:
@@ -69,7 +70,15 @@ def client_address(request) -> str:
         forwarded = [p for p in forwarded if p]
         if len(forwarded) >= proxies:
             address = forwarded[-proxies]
-    return address_identity(address)
+    try:
+        return str(ipaddress.ip_address(address.strip()))
+    except ValueError:
+        return ""
+
+
+def client_address(request) -> str:
+    """What limits count the client as (``client_ip``, an IPv6 client's /64)."""
+    return address_identity(client_ip(request))
 
 
 def address_identity(address: str) -> str:

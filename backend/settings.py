@@ -66,6 +66,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Where each request came from, for the audit trail; answers X-Request-ID.
+    "accounts.audit.AuditContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -121,6 +123,8 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 24 * 14)
 SESSION_COOKIE_HTTPONLY = True
 # Seconds a reauthenticate keeps sensitive operations open in its session.
 REAUTHENTICATION_TTL = env_int("REAUTHENTICATION_TTL", 600)
+# Days audit events are kept (manage.py auditprune removes older ones).
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 365)
 # Keys of the secrets stored encrypted (backend/crypto.py): comma-separated, any long random
 # strings; the first encrypts, every one decrypts (rotation: put a new key first). Without
 # one, a key derived from SECRET_KEY (rotating SECRET_KEY then makes the stored secrets

@@ -58,6 +58,10 @@ def user_can_update_organization(*, user, organization) -> bool:
     return _is_member(user, organization) and user_is_administrator(user)
 
 
+def user_can_read_audit_trail(*, user, organization) -> bool:
+    return _is_member(user, organization) and user_is_administrator(user)
+
+
 def user_can_invite(*, user, organization) -> bool:
     return _is_member(user, organization) and user_is_inviter(user)
 

@@ -17,6 +17,7 @@ from strawberry.types import Info
 from strawberry_django.relay import DjangoListConnection
 
 from accounts import models
+from accounts.audit import security_events_of
 from accounts.selectors import (
     invitations_addressed_to_user_visible_to,
     organization_visible_to,
@@ -32,6 +33,7 @@ from schema.pagination import connection
 from schema.permissions import Scoped, viewer
 
 if TYPE_CHECKING:
+    from schema.audit.types import AuditEventType
     from schema.organizations.types import InvitationType, OrganizationType
 
 
@@ -134,6 +136,19 @@ class UserType(Scoped, relay.Node):
         sessions = sessions_of(user=self)
         current = viewer(info)
         return sessions if current is not None and current.pk == self.pk else sessions.none()
+
+    @connection(
+        DjangoListConnection[Annotated["AuditEventType", strawberry.lazy("schema.audit.types")]],
+        description=(
+            "The viewer's own sign-ins, failed attempts, password and second-factor "
+            "changes, newest first; empty for anyone else's account."
+        ),
+    )
+    def security_events(self, info: Info) -> Iterable[models.AuditEvent]:
+        current = viewer(info)
+        if current is None or current.pk != self.pk:
+            return models.AuditEvent.objects.none()
+        return security_events_of(self)
 
     @strawberry_django.field(
         only=["id", "organization_id"],

@@ -14,6 +14,7 @@ from strawberry.types import Info
 from strawberry_django.relay import DjangoListConnection
 
 from accounts import models
+from accounts.audit import audit_events_of_organization
 from accounts.names import user_display_name_expression
 from accounts.selectors import (
     invitations_manageable_by,
@@ -29,12 +30,16 @@ from accounts.services.organizations import (
     organization_seats_used,
     user_can_invite,
     user_can_manage_permission_groups,
+    user_can_read_audit_trail,
     user_can_remove_members,
     user_can_update_organization,
     user_can_wipe_out_organization,
 )
+from backend.errors import PermissionDenied
 from backend.keyset import Count, Position, count_up_to, keyset_between
 from schema.accounts.types import PermissionGroupType, UserType
+from schema.audit.types import AuditEventType
+from schema.ids import node_uuid
 from schema.pagination import KeysetConnection, connection
 from schema.permissions import Scoped, viewer
 
@@ -149,6 +154,39 @@ class OrganizationType(Scoped, relay.Node):
     def invitations(self, info: Info) -> Iterable[models.Invitation]:
         return invitations_manageable_by(user=viewer(info)).filter(organization_id=self.pk)
 
+    @connection(
+        DjangoListConnection[AuditEventType],
+        description=(
+            "The audit trail, newest first, for administrators (PERMISSION_DENIED for "
+            "others): actions (dotted names, README lists them), actorId (a User id), "
+            "since and until (occurredAt, until excluded) narrow it."
+        ),
+    )
+    def audit_events(
+        self,
+        info: Info,
+        actions: list[str] | None = None,
+        actor_id: relay.GlobalID | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Iterable[models.AuditEvent]:
+        if not user_can_read_audit_trail(user=viewer(info), organization=self):
+            raise PermissionDenied()
+        actor = None
+        if actor_id is not None:
+            actor = (
+                models.User.objects.filter(
+                    guid=node_uuid(actor_id, "User"), organization_id=self.pk
+                )
+                .values_list("pk", flat=True)
+                .first()
+            )
+            if actor is None:
+                return models.AuditEvent.objects.none()
+        return audit_events_of_organization(
+            self.pk, actions=actions, actor_id=actor, since=since, until=until
+        )
+
     @strawberry_django.field(only=["id"], description="What the viewer may do here.")
     def abilities(self, info: Info) -> OrganizationAbilities:
         return OrganizationAbilities.of(user=viewer(info), organization=self)
@@ -178,6 +216,7 @@ class OrganizationAbilities:
     can_manage_permission_groups: bool
     can_remove_members: bool
     can_wipe_out: bool
+    can_read_audit_trail: bool
 
     @classmethod
     def of(cls, *, user, organization) -> OrganizationAbilities:
@@ -189,6 +228,7 @@ class OrganizationAbilities:
             ),
             can_remove_members=user_can_remove_members(user=user, organization=organization),
             can_wipe_out=user_can_wipe_out_organization(user=user, organization=organization),
+            can_read_audit_trail=user_can_read_audit_trail(user=user, organization=organization),
         )
 
 

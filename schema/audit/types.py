@@ -1,0 +1,86 @@
+"""GraphQL types of the audit trail (``accounts.audit``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+import strawberry_django
+from strawberry import relay
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from accounts import models
+from accounts.audit import audit_events_visibility
+from schema.permissions import Scoped, viewer
+
+if TYPE_CHECKING:
+    from schema.accounts.types import UserType
+    from schema.organizations.types import OrganizationType
+
+
+@strawberry.type(name="AuditTarget")
+class AuditTargetType:
+    type: str = strawberry.field(description="What was acted on: User, Team, Invitation...")
+    id: str = strawberry.field(description="Its public id (a node id where it has one).")
+    label: str = strawberry.field(description="Its name or email as it was then.")
+
+
+@strawberry_django.type(models.AuditEvent, name="AuditEvent")
+class AuditEventType(Scoped, relay.Node):
+    """One entry of the audit trail: who did what, when, from where. Append-only."""
+
+    visibility = staticmethod(audit_events_visibility)
+    guid: relay.NodeID[str]
+    occurred_at: datetime
+    action: str = strawberry_django.field(
+        description="A dotted name (user.login.failed, team.role.changed); README lists them."
+    )
+    actor_email: str = strawberry_django.field(
+        description="The actor's email as it was (kept when the account is gone); empty "
+        "for an anonymous request."
+    )
+    ip_address: str | None = strawberry_django.field(description="The client's address.")
+    user_agent: str
+    request_id: str = strawberry_django.field(description="The request's X-Request-ID.")
+    metadata: JSON = strawberry_django.field(
+        description="What changed (old and new role, groups added and removed...); never a "
+        "secret, token or password."
+    )
+
+    @strawberry_django.field(
+        select_related=["actor"],
+        only=["actor__id", "actor__organization_id", "actor__guid"],
+        description="Who did it, while their account exists and the viewer may see it.",
+    )
+    def actor(
+        self, info: Info
+    ) -> Annotated[UserType, strawberry.lazy("schema.accounts.types")] | None:
+        actor, current = self.actor, viewer(info)
+        if actor is None or current is None:
+            return None
+        same = actor.pk == current.pk or (
+            actor.organization_id is not None and actor.organization_id == current.organization_id
+        )
+        return actor if same else None
+
+    @strawberry_django.field(
+        select_related=["organization"],
+        only=["organization__id"],
+        description="The organization it happened in, while it exists.",
+    )
+    def organization(
+        self, info: Info
+    ) -> Annotated[OrganizationType, strawberry.lazy("schema.organizations.types")] | None:
+        current = viewer(info)
+        organization = self.organization
+        if organization is None or current is None or organization.pk != current.organization_id:
+            return None
+        return organization
+
+    @strawberry_django.field(only=["target_type", "target_id", "target_label"])
+    def target(self) -> AuditTargetType | None:
+        if not self.target_type:
+            return None
+        return AuditTargetType(type=self.target_type, id=self.target_id, label=self.target_label)
