@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from accounts.emails import email_retry
 from accounts.models import (
+    AuditEvent,
     Avatar,
     Invitation,
     Organization,
@@ -119,3 +120,22 @@ class ExternalAuthenticationAdmin(admin.ModelAdmin):
 class AvatarAdmin(admin.ModelAdmin):
     list_display = ("user", "image", "created_at")
     search_fields = ("user__email",)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the audit trail is append-only (accounts.audit)."""
+
+    list_display = ("occurred_at", "action", "actor_email", "target_type", "target_label", "chain")
+    list_filter = ("action",)
+    search_fields = ("actor_email", "target_label", "request_id")
+    ordering = ("-id",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

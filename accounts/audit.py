@@ -176,6 +176,37 @@ def audit_record(
     return event
 
 
+def audit_user_event(
+    action: str, user: User, *, anonymous: bool = False, metadata: dict | None = None
+) -> AuditEvent:
+    """An event about ``user``'s own account (a sign-in, a credential changed...), in their
+    organization's chain, done by ``user`` (or, ``anonymous``, by whoever asked)."""
+    return audit_record(
+        action,
+        actor=None if anonymous else user,
+        actor_email="" if anonymous else None,
+        organization=user.organization if user.organization_id is not None else None,
+        target=Target.user(user),
+        metadata=metadata,
+    )
+
+
+def audit_sign_in_failed(action: str, *, email: str, user: User | None, reason: str) -> None:
+    """A failed attempt to prove who one is (no actor: the request is anonymous, or not
+    yet who it claims): about the account when ``email`` has one, else recorded without
+    an account (the email it tried in the metadata)."""
+    if user is None:
+        audit_record(action, actor_email="", metadata={"email": email, "reason": reason})
+        return
+    audit_record(
+        action,
+        actor_email="",
+        organization=user.organization if user.organization_id is not None else None,
+        target=Target.user(user),
+        metadata={"reason": reason},
+    )
+
+
 def _chain_head(key: str) -> AuditChain:
     """The head of chain ``key``, locked until the transaction ends (made at first use;
     two first events racing both insert-or-ignore, then both lock the one row)."""

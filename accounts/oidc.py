@@ -36,6 +36,7 @@ from mozilla_django_oidc.views import (
 )
 
 from accounts import oidc_client
+from accounts.audit import audit_user_event
 from accounts.backends import session_user
 from accounts.services.external import external_user_resolve
 from accounts.services.mfa import has_second_factor, mfa_challenge_start
@@ -226,9 +227,11 @@ class AuthenticationCallbackView(OIDCAuthenticationCallbackView):
             and has_second_factor(self.user)
             and not getattr(self.request, "oidc_provider_did_mfa", False)
         ):
-            mfa_challenge_start(request=self.request, user=self.user)
+            mfa_challenge_start(request=self.request, user=self.user, method="oidc")
             return HttpResponseRedirect(_with_query(self.success_url, mfa="required"))
-        return super().login_success()
+        response = super().login_success()
+        audit_user_event("user.login.succeeded", self.user, metadata={"method": "oidc"})
+        return response
 
     def login_failure(self):
         code = getattr(self.request, "oidc_error", None) or SIGN_IN_FAILED

@@ -31,12 +31,12 @@ DROP FUNCTION IF EXISTS accounts_auditevent_append_only();
 
 def append_only(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(APPEND_ONLY)
+        schema_editor.execute(APPEND_ONLY, params=None)
 
 
 def append_only_reverse(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(APPEND_ONLY_REVERSE)
+        schema_editor.execute(APPEND_ONLY_REVERSE, params=None)
 
 
 class Migration(migrations.Migration):

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from accounts.audit import audit_user_event
 from accounts.models import Organization, User, email_normalize
 from accounts.names import user_display_name
 from accounts.ratelimit import rate_limit_hit
@@ -103,6 +104,7 @@ def account_export(*, actor) -> dict[str, Any]:
     for _, part in user_data_exporting.send(sender=User, user=user):
         data.update(part or {})
     logger.info("User %s exported their data", user.pk)
+    audit_user_event("user.data.exported", user)
     return data
 
 
@@ -133,6 +135,7 @@ def account_delete(*, actor, request: HttpRequest, confirm_email: str) -> None:
     if organization is not None:
         membership_end(user=user, organization=organization, may_empty=True)
     logger.info("User %s deleted their account", user.pk)
+    audit_user_event("user.deleted", user)
     user.delete()  # its sessions end with it (accounts.signals)
     if organization is not None:
         organization_delete_if_empty(organization=organization)

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from accounts.audit import audit_sign_in_failed, audit_user_event
 from accounts.emails import email_send, frontend_url
 from accounts.models import (
     OneTimeToken,
@@ -180,25 +181,33 @@ def user_login(*, request: HttpRequest, email: str, password: str) -> User | Mfa
     address = client_address(request)
     user = password_check(email=email, address=address, password=password)
     if not user.is_active:
+        audit_sign_in_failed("user.login.failed", email=email, user=user, reason="disabled")
         raise AccountDisabled()
     if not user.email_verified:
+        audit_sign_in_failed("user.login.failed", email=email, user=user, reason="unverified")
         raise EmailNotVerified()
     if has_second_factor(user):
-        return mfa_challenge_start(request=request, user=user)
+        return mfa_challenge_start(request=request, user=user, method="password")
     session_start(request=request, user=user)
+    audit_user_event("user.login.succeeded", user, metadata={"method": "password"})
     return user
 
 
-def password_check(*, email: str, address: str, password: str) -> User:
+def password_check(
+    *, email: str, address: str, password: str, failure: str = "user.login.failed"
+) -> User:
     """The account of ``email`` if ``password`` is its password; INVALID_CREDENTIALS
-    otherwise. Each call counts as a failure first and is taken back on success, so
-    concurrent calls never get more tries than the limits."""
+    otherwise, recorded in the audit trail as ``failure`` (run it outside a transaction
+    that the failure rolls back). Each call counts as a failure first and is taken back
+    on success, so concurrent calls never get more tries than the limits."""
     login_attempt_count(email=email, address=address)
     user = User.objects.filter(email=email).first() if email else None
     if user is None or not user.has_usable_password():
         hasher_run(password or "")
+        audit_sign_in_failed(failure, email=email, user=user, reason="password")
         raise InvalidCredentials()
     if not user.check_password(password or ""):
+        audit_sign_in_failed(failure, email=email, user=user, reason="password")
         raise InvalidCredentials()
     login_attempt_succeeded(email=email, address=address)
     return user
@@ -221,7 +230,10 @@ def login_attempt_succeeded(*, email: str, address: str) -> None:
 
 def user_logout(*, request: HttpRequest) -> None:
     """End the session server-side: its cookie is anonymous from now on."""
+    user = getattr(request, "user", None)
     auth_logout(request)
+    if getattr(user, "is_authenticated", False):
+        audit_user_event("user.logout", user)
 
 
 # Passwords ----------------------------------------------------------------------------
@@ -239,6 +251,7 @@ def password_reset_request(*, request: HttpRequest, email: str) -> None:
     if not email or user is None:
         return
     token_email_send(user, purpose=Purpose.RESET_PASSWORD)
+    audit_user_event("user.password_reset.requested", user, anonymous=True)
 
 
 @transaction.atomic
@@ -249,25 +262,34 @@ def password_reset(*, request: HttpRequest, token: str, new_password: str) -> Us
     password_set(user, new_password)
     # The link reached the inbox, so the address is proven.
     email_ownership_prove(user=user, keeps_password=True)
+    audit_user_event("user.password.reset", user)
     return user
 
 
-@transaction.atomic
 def password_change(
     *, request: HttpRequest, actor: User, current_password: str, new_password: str
 ) -> User:
-    """Change the viewer's password; their other sessions end, this one stays."""
+    """Change the viewer's password; their other sessions end, this one stays. (The
+    current password is checked before the change's transaction: a wrong one stays
+    recorded.)"""
     email = actor.email
     address = client_address(request)
     try:
-        user = password_check(email=email, address=address, password=current_password)
+        user = password_check(
+            email=email,
+            address=address,
+            password=current_password,
+            failure="user.password.change_failed",
+        )
     except InvalidCredentials as error:
         raise InvalidCredentials(
             "The current password is not correct.", field="currentPassword"
         ) from error
-    password_validate(new_password, user=user, field="newPassword")
-    password_set(user, new_password)
-    update_session_auth_hash(request, user)
+    with transaction.atomic():
+        password_validate(new_password, user=user, field="newPassword")
+        password_set(user, new_password)
+        update_session_auth_hash(request, user)
+        audit_user_event("user.password.changed", user)
     return user
 
 

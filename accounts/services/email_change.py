@@ -18,6 +18,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from accounts.audit import audit_user_event
 from accounts.emails import email_send, frontend_url
 from accounts.models import EmailChange, User, UserExternalAuthentication, email_normalize
 from accounts.ratelimit import client_address, rate_limit_hit
@@ -74,6 +75,7 @@ def email_change_request(*, actor, request: HttpRequest, new_email: str) -> None
                 "lifetime_hours": lifetime_hours(settings.EMAIL_CHANGE_TOKEN_LIFETIME),
             },
         )
+    audit_user_event("user.email.change_requested", user, metadata={"new_email": new_email})
     email_send(
         to=user.email,
         template="email_change_requested",
@@ -116,6 +118,9 @@ def email_change_confirm(*, request: HttpRequest, token: str) -> User:
     user.save(update_fields=["email", "email_verified"])
     change.confirmed_at = timezone.now()
     change.save(update_fields=["confirmed_at"])
+    audit_user_event(
+        "user.email.changed", user, metadata={"old": change.old_email, "new": change.new_email}
+    )
     return user
 
 
@@ -139,4 +144,10 @@ def email_change_revert(*, request: HttpRequest, token: str) -> User:
     UserExternalAuthentication.objects.filter(user=user, created_at__gte=change.created_at).delete()
     EmailChange.objects.filter(user=user, reverted_at=None).update(reverted_at=timezone.now())
     sessions_end(user_ids=[user.pk])
+    audit_user_event(
+        "user.email.change_reverted",
+        user,
+        anonymous=True,
+        metadata={"old": change.old_email, "new": change.new_email},
+    )
     return user

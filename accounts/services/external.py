@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
 from accounts import oidc_client
+from accounts.audit import audit_user_event
 from accounts.models import (
     Organization,
     PendingRegistration,
@@ -155,6 +156,7 @@ def _resolve(*, provider: str, profile: ExternalProfile) -> User:
             user=existing, provider=provider, external_id=profile.sub, auth_type="oidc"
         )
         _user_update(existing, profile)
+        audit_user_event("user.identity.linked", existing, metadata={"provider": provider})
         return existing
 
     if not profile.email:
@@ -183,6 +185,7 @@ def _user_create(*, provider: str, profile: ExternalProfile) -> User:
         # by email: no organization until its owner proves it (verifyEmail from this
         # session, or a later sign-in with the address verified).
         pending_registration_start(user=user, organization_name=user_display_name(user))
+        audit_user_event("user.registered", user, metadata={"provider": provider})
         return user
     # Only a proven address joins the organization that claims its domain.
     organization = _domain_organization(profile.email)
@@ -194,6 +197,7 @@ def _user_create(*, provider: str, profile: ExternalProfile) -> User:
         user.save(update_fields=["organization"])
     else:
         organization_create(name=user_display_name(user), administrator=user)
+    audit_user_event("user.registered", user, metadata={"provider": provider})
     return user
 
 
@@ -251,8 +255,9 @@ def user_login_external(*, request: HttpRequest, access_token: str) -> User | Mf
         raise InvalidCredentials("Sign-in through an identity provider is not configured.")
     user, grant = _access_token_user(access_token)
     if not grant.multi_factor and has_second_factor(user):
-        return mfa_challenge_start(request=request, user=user)
+        return mfa_challenge_start(request=request, user=user, method="access_token")
     auth_login(request, user, backend=OIDC_BACKEND)
+    audit_user_event("user.login.succeeded", user, metadata={"method": "access_token"})
     return user
 
 

@@ -32,6 +32,7 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
 
+from accounts.audit import audit_user_event
 from accounts.emails import email_send, frontend_url
 from accounts.groups import user_is_administrator
 from accounts.models import Passkey, RecoveryCode, TotpDevice, User
@@ -214,24 +215,28 @@ def _recovery_code_accept(user: User, code: str) -> bool:
     ).update(used_at=timezone.now())
     if not used:
         return False
-    notice(user, "recovery_code_used", codes_left=recovery_codes_left(user))
+    left = recovery_codes_left(user)
+    notice(user, "recovery_code_used", codes_left=left)
+    audit_user_event("user.mfa.recovery_code.used", user, metadata={"codes_left": left})
     return True
 
 
 def second_factor_check(
     *, request: HttpRequest, user: User, code: str | None, recovery_code: str | None
-) -> None:
-    """MFA_CODE_INVALID unless ``code`` (the app's) or ``recovery_code`` proves the second
-    factor of ``user``. Each try counts per account and per address; only failures stay
-    counted, and the owner hears of repeated ones."""
+) -> str:
+    """Which factor proved ``user``'s identity: ``code`` (the app's, answers TOTP) or
+    ``recovery_code`` (RECOVERY_CODE); MFA_CODE_INVALID when neither does. Each try
+    counts per account and per address; only failures stay counted, and the owner hears
+    of repeated ones."""
     limits = [("mfa-user", str(user.pk)), ("mfa-address", client_address(request))]
     failures, _ = rate_limits_hit(limits)
-    accepted = bool(code and _totp_code_accept(user, code)) or bool(
-        recovery_code and _recovery_code_accept(user, recovery_code)
-    )
-    if accepted:
+    if code and _totp_code_accept(user, code):
         rate_limits_undo(limits)
-        return
+        return TOTP
+    if recovery_code and _recovery_code_accept(user, recovery_code):
+        rate_limits_undo(limits)
+        return RECOVERY_CODE
+    audit_user_event("user.mfa.failed", user, anonymous=True, metadata={"failures": failures})
     if failures == settings.MFA_FAILURES_NOTIFY:
         notice(user, "failures", failures=failures)
     raise MfaCodeInvalid(field="recoveryCode" if recovery_code and not code else "code")
@@ -273,6 +278,7 @@ def totp_setup_confirm(*, actor: User, code: str) -> list[str]:
     device.save(update_fields=["confirmed_at", "last_step"])
     codes = _recovery_codes_new(actor)
     notice(actor, "enabled")
+    audit_user_event("user.mfa.totp.enabled", actor)
     return codes
 
 
@@ -285,6 +291,7 @@ def totp_disable(*, actor: User) -> User:
     TotpDevice.objects.filter(user=actor).delete()
     RecoveryCode.objects.filter(user=actor).delete()
     notice(actor, "disabled")
+    audit_user_event("user.mfa.totp.disabled", actor)
     return actor
 
 
@@ -295,6 +302,7 @@ def recovery_codes_regenerate(*, actor: User) -> list[str]:
         raise Invalid("Set up an authenticator app first.")
     codes = _recovery_codes_new(actor)
     notice(actor, "codes_regenerated")
+    audit_user_event("user.mfa.recovery_codes.regenerated", actor)
     return codes
 
 
@@ -317,9 +325,10 @@ def notice(user: User, event: str, **context) -> None:
 # Signing in --------------------------------------------------------------------------------
 
 
-def mfa_challenge_start(*, request: HttpRequest, user: User) -> MfaChallenge:
-    """Keep a sign-in whose password was right waiting for ``user``'s second factor, in
-    this browser's session only (under a new session key), for ``MFA_CHALLENGE_TTL``."""
+def mfa_challenge_start(*, request: HttpRequest, user: User, method: str) -> MfaChallenge:
+    """Keep a sign-in whose first factor (``method``: password, oidc, access_token) was
+    right waiting for ``user``'s second factor, in this browser's session only (under a
+    new session key), for ``MFA_CHALLENGE_TTL``."""
     until = time.time() + settings.MFA_CHALLENGE_TTL
     request.session.cycle_key()
     request.session[MFA_PENDING] = {
@@ -327,7 +336,9 @@ def mfa_challenge_start(*, request: HttpRequest, user: User) -> MfaChallenge:
         "until": until,
         # Django's session hash of the password: a reset or change ends the wait too.
         "password": user.get_session_auth_hash(),
+        "method": method,
     }
+    audit_user_event("user.mfa.challenged", user, anonymous=True, metadata={"method": method})
     return MfaChallenge(methods=mfa_methods(user), expires_at=datetime.fromtimestamp(until, tz=UTC))
 
 
@@ -368,7 +379,12 @@ def mfa_challenge_complete(
         raise AccountDisabled()
     if not (code or recovery_code):
         raise MfaCodeInvalid("Enter a code from your app or a recovery code.", field="code")
-    second_factor_check(request=request, user=user, code=code, recovery_code=recovery_code)
+    factor = second_factor_check(request=request, user=user, code=code, recovery_code=recovery_code)
     del request.session[MFA_PENDING]
     session_start(request=request, user=user)
+    audit_user_event(
+        "user.login.succeeded",
+        user,
+        metadata={"method": pending.get("method", "password"), "second_factor": factor},
+    )
     return user

@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group
 from django.core.files.storage import default_storage
 from django.db import transaction
 
+from accounts.audit import Target, audit_record
 from accounts.groups import user_is_administrator, user_is_inviter
 from accounts.models import Avatar, Organization, User
 from accounts.selectors import invitations_pending
@@ -30,6 +31,13 @@ def organization_create(*, name: str, administrator: User, plan: str | None = No
     administrator.save(update_fields=["organization"])
     administrators = _group(settings.ADMINISTRATORS_GROUP)
     administrator.groups.add(administrators)
+    audit_record(
+        "organization.created",
+        actor=administrator,
+        organization=organization,
+        target=Target.organization(organization),
+        metadata={"plan": organization.plan},
+    )
     return organization
 
 

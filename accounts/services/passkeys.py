@@ -36,6 +36,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
+from accounts.audit import audit_sign_in_failed, audit_user_event
 from accounts.models import Passkey, User
 from accounts.ratelimit import client_address, rate_limit_hit, rate_limit_undo
 from accounts.services import mfa
@@ -129,6 +130,7 @@ def passkey_registration_finish(
         name=name,
     )
     mfa.notice(actor, "passkey_added", name=name)
+    audit_user_event("user.mfa.passkey.added", actor, metadata={"name": name})
     return passkey
 
 
@@ -141,6 +143,7 @@ def passkey_remove(*, actor: User, passkey_id) -> None:
         raise NotFound()
     passkey.delete()
     mfa.notice(actor, "passkey_removed", name=passkey.name)
+    audit_user_event("user.mfa.passkey.removed", actor, metadata={"name": passkey.name})
 
 
 # Signing in --------------------------------------------------------------------------------
@@ -168,11 +171,14 @@ def passkey_authentication_begin(*, request: HttpRequest, email: str | None = No
     return options_to_json(options)
 
 
-def _assertion_check(*, request: HttpRequest, credential_json: str, of_user=None) -> User:
+def _assertion_check(
+    *, request: HttpRequest, credential_json: str, of_user=None, failure: str
+) -> User:
     """The account whose passkey signed the challenge this browser was given (once),
     with its counter moved forward; INVALID_CREDENTIALS for anything else, or for a
-    passkey that is not ``of_user``'s (an account's pk) when given. Counted per client
-    address; a success is not."""
+    passkey that is not ``of_user``'s (an account's pk) when given, recorded as
+    ``failure`` for the passkey's account. Counted per client address; a success is
+    not."""
     address = client_address(request)
     rate_limit_hit(scope="login-address", identity=address)
     challenge = _challenge_take(request, AUTHENTICATION)
@@ -180,33 +186,41 @@ def _assertion_check(*, request: HttpRequest, credential_json: str, of_user=None
         credential = parse_authentication_credential_json(credential_json)
     except (WebAuthnException, ValueError) as error:
         raise InvalidCredentials() from error
-    with transaction.atomic():
-        passkey = (
-            Passkey.objects.select_for_update()
-            .select_related("user")
-            .filter(credential_id=credential.raw_id)
-            .first()
-        )
-        if passkey is None:
-            raise InvalidCredentials()
-        try:
-            verified = verify_authentication_response(
-                credential=credential,
-                expected_challenge=challenge,
-                credential_public_key=bytes(passkey.public_key),
-                credential_current_sign_count=passkey.sign_count,
-                **_relying_party_checks(),
+    passkey = Passkey.objects.select_related("user").filter(credential_id=credential.raw_id).first()
+    if passkey is None:
+        raise InvalidCredentials()
+    user = passkey.user
+    try:
+        with transaction.atomic():
+            # Locked: two answers with one counter value are not both accepted.
+            sign_count = (
+                Passkey.objects.select_for_update()
+                .filter(pk=passkey.pk)
+                .values_list("sign_count", flat=True)
+                .first()
             )
-        except WebAuthnException as error:
-            raise InvalidCredentials() from error
-        user = passkey.user
-        if of_user is not None and of_user != user.pk:
-            raise InvalidCredentials("This passkey belongs to another account.")
-        if not user.is_active:
-            raise AccountDisabled()
-        passkey.sign_count = verified.new_sign_count
-        passkey.last_used_at = timezone.now()
-        passkey.save(update_fields=["sign_count", "last_used_at"])
+            if sign_count is None:
+                raise InvalidCredentials()
+            try:
+                verified = verify_authentication_response(
+                    credential=credential,
+                    expected_challenge=challenge,
+                    credential_public_key=bytes(passkey.public_key),
+                    credential_current_sign_count=sign_count,
+                    **_relying_party_checks(),
+                )
+            except WebAuthnException as error:
+                raise InvalidCredentials() from error
+            if of_user is not None and of_user != user.pk:
+                raise InvalidCredentials("This passkey belongs to another account.")
+            if not user.is_active:
+                raise AccountDisabled()
+            Passkey.objects.filter(pk=passkey.pk).update(
+                sign_count=verified.new_sign_count, last_used_at=timezone.now()
+            )
+    except (InvalidCredentials, AccountDisabled) as error:
+        audit_sign_in_failed(failure, email=user.email, user=user, reason=f"passkey:{error.code}")
+        raise
     rate_limit_undo(scope="login-address", identity=address)
     return user
 
@@ -217,13 +231,28 @@ def passkey_authentication_finish(*, request: HttpRequest, credential_json: str)
     from accounts.services.auth import session_start
 
     waiting = mfa.mfa_challenge_pending_user_id(request=request)
-    user = _assertion_check(request=request, credential_json=credential_json, of_user=waiting)
+    user = _assertion_check(
+        request=request,
+        credential_json=credential_json,
+        of_user=waiting,
+        failure="user.login.failed",
+    )
     mfa.mfa_challenge_forget(request=request)
     session_start(request=request, user=user)
+    audit_user_event(
+        "user.login.succeeded",
+        user,
+        metadata={"method": "passkey"} if waiting is None else {"second_factor": mfa.PASSKEY},
+    )
     return user
 
 
 def passkey_assertion_check(*, request: HttpRequest, actor: User, credential_json: str) -> None:
     """The signed-in ``actor`` proved it is them with one of their passkeys (for
     ``reauthenticate``): INVALID_CREDENTIALS otherwise."""
-    _assertion_check(request=request, credential_json=credential_json, of_user=actor.pk)
+    _assertion_check(
+        request=request,
+        credential_json=credential_json,
+        of_user=actor.pk,
+        failure="user.reauthentication.failed",
+    )

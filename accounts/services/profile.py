@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 
+from accounts.audit import audit_user_event
 from accounts.images import image_sanitize
 from accounts.models import Avatar, ProfileData, User
 from accounts.ratelimit import rate_limit_hit
@@ -100,6 +101,11 @@ def profile_update(
         user.profile = profile
         if first_name is not None or last_name is not None:
             user_display_name_changed.send(sender=User, user=user)
+        if profile_fields or user_fields:
+            # The names of the fields given (not their values: a description is private).
+            audit_user_event(
+                "user.profile.updated", user, metadata={"fields": profile_fields + user_fields}
+            )
     return user
 
 
@@ -125,6 +131,7 @@ def avatar_update(*, actor: User, file) -> User:
             # The post_delete signal removes the old files after commit.
             Avatar.objects.filter(user_id=actor.pk).delete()
             avatar.save()
+            audit_user_event("user.avatar.updated", actor)
     except BaseException:
         avatar_files_delete(names=[avatar.image.name, avatar.thumbnail.name])
         raise
@@ -135,7 +142,9 @@ def avatar_remove(*, actor: User) -> User:
     """Remove the avatar of ``actor`` (its files go after commit); no avatar is fine."""
     actor = _require_actor(actor)
     with transaction.atomic():
-        Avatar.objects.filter(user_id=actor.pk).delete()
+        removed, _ = Avatar.objects.filter(user_id=actor.pk).delete()
+        if removed:
+            audit_user_event("user.avatar.removed", actor)
     return _user_with_avatar(actor)
 
 

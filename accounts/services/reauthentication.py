@@ -18,6 +18,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 
+from accounts.audit import audit_sign_in_failed, audit_user_event
 from accounts.models import User, UserExternalAuthentication
 from accounts.oidc_client import provider_did_mfa
 from accounts.ratelimit import client_address
@@ -61,25 +62,39 @@ def reauthenticate(
       not include a second factor (``oidc_reauthentication_finish``)."""
     if credential_json:
         passkey_assertion_check(request=request, actor=actor, credential_json=credential_json)
-        return reauthentication_mark(request=request)
+        return _reauthenticated(request=request, actor=actor, method="passkey")
     if not password:
         if _provider_reauthentication_waiting(request=request, actor=actor):
-            _second_factor_code_check(request=request, actor=actor, code=code)
+            factor = _second_factor_code_check(request=request, actor=actor, code=code)
             request.session.pop(FACTOR_PENDING, None)
-            return reauthentication_mark(request=request)
+            return _reauthenticated(request=request, actor=actor, method="oidc", factor=factor)
         raise Invalid("Enter your password, or confirm with a passkey.", field="password")
-    password_check(email=actor.email, address=client_address(request), password=password)
+    password_check(
+        email=actor.email,
+        address=client_address(request),
+        password=password,
+        failure="user.reauthentication.failed",
+    )
+    factor = None
     if totp_enabled(actor):
-        _second_factor_code_check(request=request, actor=actor, code=code)
+        factor = _second_factor_code_check(request=request, actor=actor, code=code)
     elif has_second_factor(actor):
         raise MfaCodeInvalid("Confirm with one of your passkeys.", field="credentialJson")
+    return _reauthenticated(request=request, actor=actor, method="password", factor=factor)
+
+
+def _reauthenticated(
+    *, request: HttpRequest, actor: User, method: str, factor: str | None = None
+) -> datetime:
+    metadata = {"method": method, **({"second_factor": factor} if factor else {})}
+    audit_user_event("user.reauthenticated", actor, metadata=metadata)
     return reauthentication_mark(request=request)
 
 
-def _second_factor_code_check(*, request: HttpRequest, actor: User, code: str | None) -> None:
+def _second_factor_code_check(*, request: HttpRequest, actor: User, code: str | None) -> str:
     if not code:
         raise MfaCodeInvalid("Enter a code from your app or a recovery code.", field="code")
-    second_factor_check(request=request, user=actor, code=code, recovery_code=code)
+    return second_factor_check(request=request, user=actor, code=code, recovery_code=code)
 
 
 def _provider_reauthentication_waiting(*, request: HttpRequest, actor: User) -> bool:
@@ -147,6 +162,7 @@ def oidc_reauthentication_finish(*, request: HttpRequest, provider: str, claims:
     ``claims``: the identity must be the signed-in viewer's own, and the provider must
     have asked for the credentials after the re-authentication started. Marks the
     session and answers the viewer; never signs anyone else in (INVALID_CREDENTIALS)."""
+    failure = "user.reauthentication.failed"
     pending = request.session.pop(OIDC_REAUTHENTICATION, None) or {}
     user = getattr(request, "user", None)
     if not getattr(user, "is_authenticated", False) or pending.get("user") != user.pk:
@@ -155,6 +171,7 @@ def oidc_reauthentication_finish(*, request: HttpRequest, provider: str, claims:
         user=user, provider=provider, external_id=claims.get("sub")
     ).exists()
     if not own_identity:
+        audit_sign_in_failed(failure, email=user.email, user=user, reason="oidc:another_person")
         raise InvalidCredentials("Another person signed in at the identity provider.")
     auth_time = claims.get("auth_time")
     started_at = pending.get("started_at")
@@ -163,6 +180,7 @@ def oidc_reauthentication_finish(*, request: HttpRequest, provider: str, claims:
         or not isinstance(started_at, (int, float))
         or auth_time < started_at - settings.OIDC_CLOCK_SKEW
     ):
+        audit_sign_in_failed(failure, email=user.email, user=user, reason="oidc:not_asked_again")
         raise InvalidCredentials("The identity provider did not ask for your credentials again.")
     login_attempt_succeeded(email=user.email, address=client_address(request))
     if has_second_factor(user) and not provider_did_mfa(claims):
@@ -174,5 +192,5 @@ def oidc_reauthentication_finish(*, request: HttpRequest, provider: str, claims:
             "The identity provider's sign-in had no second factor: finish with a code "
             "(reauthenticate with code) or a passkey."
         )
-    reauthentication_mark(request=request)
+    _reauthenticated(request=request, actor=user, method="oidc")
     return user

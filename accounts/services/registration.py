@@ -27,6 +27,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from accounts.audit import audit_user_event
 from accounts.emails import email_send, frontend_url
 from accounts.models import Organization, PendingRegistration, ProfileData, User, email_normalize
 from accounts.ratelimit import client_address, rate_limit_hit
@@ -96,6 +97,10 @@ def user_register(
         organization_name=organization_name,
         invitation_token=invitation_token,
     )
+    if created:
+        audit_user_event(
+            "user.registered", user, metadata={"invited": invitation_token is not None}
+        )
     if created and user.email_verified and user.is_active:
         session_start(request=request, user=user)
     else:
@@ -262,8 +267,9 @@ def email_verify(
         user.email_verified = True
         user.save(update_fields=["email_verified"])
         registration_complete(user=user)
+        audit_user_event("user.email.verified", user)
         return user
-    return _owner_takes_over(
+    owner = _owner_takes_over(
         user=user,
         pending=pending,
         new_password=new_password or "",
@@ -271,6 +277,9 @@ def email_verify(
         first_name=(first_name or "").strip(),
         last_name=(last_name or "").strip(),
     )
+    # The clicker owns the address; the registrant's choices are gone.
+    audit_user_event("user.email.verified", owner, metadata={"completed_elsewhere": True})
+    return owner
 
 
 def _started_here(request: HttpRequest, user: User) -> bool:
