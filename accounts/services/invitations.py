@@ -2,7 +2,8 @@
 
 A token reaches the invitee once, by email; only its hash (Purpose.INVITATION) is stored.
 Seat checks run with the inviting organization's row locked, so concurrent invites and
-accepts never exceed the plan.
+accepts never exceed the plan. Each change records its audit event (``accounts.audit``)
+in its transaction.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.audit import Target, audit_record
 from accounts.emails import email_send, frontend_url
 from accounts.groups import manageable_groups
 from accounts.models import Invitation, Organization, User, email_normalize
@@ -97,7 +99,9 @@ def invitation_create(
         organization_id=organization.pk, email__iexact=email, accepted_at__isnull=True
     ).first()
     organization_seats_check_invite(organization=organization, replacing=previous)
+    metadata: dict = {"permission_groups": sorted(group.name for group in groups)}
     if previous is not None:
+        metadata["replaced"] = str(previous.pk)
         previous.delete()
     token = token_new()
     invitation = Invitation.objects.create(
@@ -108,8 +112,19 @@ def invitation_create(
         expires_at=timezone.now() + settings.INVITATION_LIFETIME,
     )
     invitation.permission_groups.set(groups)
+    audit_record(
+        "invitation.created",
+        actor=actor,
+        organization=organization,
+        target=_invitation_target(invitation),
+        metadata=metadata,
+    )
     _invitation_send(invitation, token)
     return invitation
+
+
+def _invitation_target(invitation: Invitation) -> Target:
+    return Target("Invitation", str(invitation.pk), invitation.email)
 
 
 def _invitation_email_limit(*, actor, email: str) -> None:
@@ -147,6 +162,12 @@ def invitation_resend(*, actor, invitation_id) -> Invitation:
     invitation.expires_at = timezone.now() + settings.INVITATION_LIFETIME
     invitation.save(update_fields=["token_hash", "expires_at"])
     invitation.organization = organization
+    audit_record(
+        "invitation.resent",
+        actor=actor,
+        organization=organization,
+        target=_invitation_target(invitation),
+    )
     _invitation_send(invitation, token)
     return invitation
 
@@ -168,7 +189,9 @@ def invitation_revoke(*, actor, invitation_id) -> RevokedInvitation:
     revoked = RevokedInvitation(
         invitation_id=invitation.pk, email=invitation.email, organization=organization
     )
+    target = _invitation_target(invitation)
     invitation.delete()
+    audit_record("invitation.revoked", actor=actor, organization=organization, target=target)
     return revoked
 
 
@@ -250,6 +273,16 @@ def _invitation_redeem(*, user: User, token: str) -> Organization:
     registration_complete(user=user)  # a pending registration ends: it joined instead
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
+    inviter_email = (
+        User.objects.filter(pk=invitation.inviter_id).values_list("email", flat=True).first()
+    )
+    audit_record(
+        "invitation.accepted",
+        actor=user,
+        organization=organization,
+        target=_invitation_target(invitation),
+        metadata={"inviter_email": inviter_email} if inviter_email else None,
+    )
     if previous is not None:
         organization_delete_if_empty(organization=previous)
     user_permission_caches_clear(user)

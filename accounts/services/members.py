@@ -1,4 +1,5 @@
-"""Members of an organization: their permission groups, removal and leaving."""
+"""Members of an organization: their permission groups, removal and leaving. Each change
+by an administrator records its audit event (``accounts.audit``) in its transaction."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import QuerySet
 
+from accounts.audit import Target, audit_record
 from accounts.groups import manageable_groups, user_is_administrator, user_is_inviter
 from accounts.models import Organization, User
 from accounts.selectors import members_visible_to, permission_groups_visible_to
@@ -101,8 +103,20 @@ def member_set_permission_groups(
         user=member, organization=organization
     ):
         raise LastAdministrator()
+    held = set(
+        member.groups.filter(pk__in=manageable_groups().values("pk")).values_list("name", flat=True)
+    )
+    wanted = {group.name for group in groups}
     member.groups.remove(*manageable_groups().exclude(pk__in=[g.pk for g in groups]))
     member.groups.add(*groups)
+    if held != wanted:
+        audit_record(
+            "organization.member.groups.changed",
+            actor=actor,
+            organization=organization,
+            target=Target.user(member),
+            metadata={"added": sorted(wanted - held), "removed": sorted(held - wanted)},
+        )
     user_permission_caches_clear(member)
     if member.pk == actor.pk:
         user_permission_caches_clear(actor)
@@ -126,6 +140,12 @@ def member_remove(*, actor, user_guid: str) -> RemovedMember:
     membership_end(user=member, organization=organization, may_empty=False)
     member.organization = None
     member.save(update_fields=["organization"])
+    audit_record(
+        "organization.member.removed",
+        actor=actor,
+        organization=organization,
+        target=Target.user(member),
+    )
     if member.pk == actor.pk:
         actor.organization = None
         user_permission_caches_clear(actor)

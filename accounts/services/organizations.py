@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group
 from django.core.files.storage import default_storage
 from django.db import transaction
 
-from accounts.audit import Target, audit_record
+from accounts.audit import Target, audit_organization_forget, audit_record
 from accounts.groups import user_is_administrator, user_is_inviter
 from accounts.models import Avatar, Organization, User
 from accounts.selectors import invitations_pending
@@ -142,6 +142,7 @@ def organization_update(
     organization = organization_of_actor_locked(actor=actor)
     if not user_can_update_organization(user=actor, organization=organization):
         raise PermissionDenied()
+    old_name, old_mfa_required = organization.name, organization.mfa_required
     fields = []
     if name is not None:
         organization.name = name.strip()
@@ -151,6 +152,22 @@ def organization_update(
         fields.append("mfa_required")
     fields_validate(organization, [field for field in fields if field == "name"])
     organization.save(update_fields=fields)
+    if organization.name != old_name:
+        audit_record(
+            "organization.renamed",
+            actor=actor,
+            organization=organization,
+            target=Target.organization(organization),
+            metadata={"old": old_name, "new": organization.name},
+        )
+    if organization.mfa_required != old_mfa_required:
+        audit_record(
+            "organization.mfa_policy.changed",
+            actor=actor,
+            organization=organization,
+            target=Target.organization(organization),
+            metadata={"old": old_mfa_required, "new": organization.mfa_required},
+        )
     actor.organization = organization
     return organization
 
@@ -203,6 +220,9 @@ def organization_wipe_out(*, actor, confirm_name: str) -> OrganizationWipeOut:
         if name
     ]
     members.delete()
+    # Its events go too (one organization.wiped_out event of no organization stays),
+    # after everything that could still record one, before the organization's row.
+    audit_organization_forget(organization=organization, actor=actor)
     organization.delete()
     transaction.on_commit(lambda: _files_delete(avatar_files))
     return result

@@ -3,7 +3,8 @@
 Every change of a team's memberships runs in one transaction that first locks the team's
 row (``SELECT ... FOR UPDATE``): changes of one team are serialized, so the last-owner
 check always counts committed owners, also when two owners step down at the same moment.
-The guardian object permissions of a member change in the same transaction as its role.
+The guardian object permissions of a member change in the same transaction as its role,
+and so does the change's audit event (``accounts.audit``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from django.db import transaction
 from django.db.models import Case, IntegerField, Value, When
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
+from accounts.audit import Target, audit_record
 from accounts.selectors import users_visible_to
 from backend.errors import (
     AlreadyMember,
@@ -85,6 +87,21 @@ def _locked_team(*, actor, team_id) -> tuple[Team, frozenset[str]]:
     return team, team_permissions_of(user=actor, team_ids=[team.pk])[team.pk]
 
 
+def _team_target(team: Team, pk=None) -> Target:
+    return Target("Team", str(pk or team.pk), team.name)
+
+
+def _team_metadata(team: Team, **extra) -> dict:
+    return {"team": str(team.pk), "team_name": team.name, **extra}
+
+
+def _team_audit(action: str, *, actor, team: Team, target: Target, metadata=None) -> None:
+    """An administrative event of the team's organization, in the caller's transaction."""
+    audit_record(
+        action, actor=actor, organization=team.organization, target=target, metadata=metadata
+    )
+
+
 def _target_membership(*, team: Team, user_guid) -> TeamMembership:
     membership = None
     if user_guid is not None:
@@ -109,6 +126,7 @@ def team_create(*, actor, name: str) -> Team:
         team.save(force_insert=True)
         TeamMembership.objects.create(team=team, user=actor, role=TeamRole.OWNER)
         _permissions_sync(team=team, user_id=actor.pk, role=TeamRole.OWNER)
+        _team_audit("team.created", actor=actor, team=team, target=_team_target(team))
     return team
 
 
@@ -117,8 +135,17 @@ def team_update(*, actor, team_id, name: str) -> Team:
         team, perms = _locked_team(actor=actor, team_id=team_id)
         if not roles.can_update(perms):
             raise PermissionDenied()
+        old = team.name
         _name_set(team, name)
         team.save(update_fields=["name"])
+        if team.name != old:
+            _team_audit(
+                "team.renamed",
+                actor=actor,
+                team=team,
+                target=_team_target(team),
+                metadata={"old": old, "new": team.name},
+            )
     return team
 
 
@@ -133,8 +160,16 @@ def team_delete(*, actor, team_id) -> Team:
         if not roles.can_delete(perms):
             raise PermissionDenied()
         pk = team.pk
+        members = TeamMembership.objects.filter(team=team).count()
         team_permissions_purge(team_id=pk)
         team.delete()
+        _team_audit(
+            "team.deleted",
+            actor=actor,
+            team=team,
+            target=_team_target(team, pk),
+            metadata={"members": members},
+        )
     team.pk = pk
     return team
 
@@ -171,6 +206,13 @@ def team_member_add(*, actor, team_id, user_guid, role: TeamRole | str) -> TeamM
             raise AlreadyMember("This person is already a member of the team.", field="userId")
         membership = TeamMembership.objects.create(team=team, user=user, role=role)
         _permissions_sync(team=team, user_id=user.pk, role=role)
+        _team_audit(
+            "team.member.added",
+            actor=actor,
+            team=team,
+            target=Target.user(user),
+            metadata=_team_metadata(team, role=role.value),
+        )
     return membership
 
 
@@ -189,9 +231,17 @@ def team_role_set(*, actor, team_id, user_guid, role: TeamRole | str) -> TeamMem
             other_owner=team_has_other_owner(membership=membership),
         ):
             raise _last_owner()
+        old = TeamRole(membership.role)
         membership.role = role
         membership.save(update_fields=["role"])
         _permissions_sync(team=team, user_id=membership.user_id, role=role)
+        _team_audit(
+            "team.role.changed",
+            actor=actor,
+            team=team,
+            target=Target.user(membership.user),
+            metadata=_team_metadata(team, old=old.value, new=role.value),
+        )
     return membership
 
 
@@ -209,8 +259,16 @@ def team_member_remove(*, actor, team_id, user_guid) -> Team:
             other_owner=team_has_other_owner(membership=membership),
         ):
             raise _last_owner()
+        member = membership.user
         membership.delete()
-        _permissions_sync(team=team, user_id=membership.user_id, role=None)
+        _permissions_sync(team=team, user_id=member.pk, role=None)
+        _team_audit(
+            "team.member.removed",
+            actor=actor,
+            team=team,
+            target=Target.user(member),
+            metadata=_team_metadata(team, role=TeamRole(membership.role).value),
+        )
     return team
 
 
