@@ -286,10 +286,16 @@ def audit_maintenance() -> Iterator[None]:
     """A transaction allowed to delete audit events (on PostgreSQL the trigger refuses
     it otherwise): retention and wipe-out only."""
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('roster.audit_maintenance', 'on', true)")
+        _maintenance_set("on")
         yield
+        # Only this block: the rest of an outer transaction may not delete events.
+        _maintenance_set("off")
+
+
+def _maintenance_set(value: str) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('roster.audit_maintenance', %s, true)", [value])
 
 
 def audit_prune(*, now: datetime | None = None, days: int | None = None) -> int:
@@ -313,19 +319,25 @@ def audit_prune(*, now: datetime | None = None, days: int | None = None) -> int:
     return removed
 
 
-def audit_organization_forget(*, organization: Organization, actor: User | None) -> None:
-    """An organization is wiped out: its events go with it, and one
-    ``organization.wiped_out`` event of no organization keeps what went (counts only),
-    for the operator."""
+def audit_organization_forget(
+    *,
+    organization: Organization,
+    actor: User | None,
+    action: str = "organization.wiped_out",
+    counts: dict[str, int] | None = None,
+) -> None:
+    """An organization is deleted (wiped out, or left empty by its last member): its
+    events go with it, and one ``action`` event of no organization keeps what went
+    (counts only), for the operator."""
     key = str(organization.pk)
     with audit_maintenance():
         removed, _ = AuditEvent.objects.filter(chain=key).delete()
         AuditChain.objects.filter(key=key).delete()
         audit_record(
-            "organization.wiped_out",
+            action,
             actor=actor,
             target=Target.organization(organization),
-            metadata={"events_removed": removed},
+            metadata={**(counts or {}), "events_removed": removed},
         )
 
 

@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import QuerySet
 
-from accounts.audit import Target, audit_record
+from accounts.audit import Target, audit_organization_forget, audit_record
 from accounts.groups import manageable_groups, user_is_administrator, user_is_inviter
 from accounts.models import Organization, User
 from accounts.selectors import members_visible_to, permission_groups_visible_to
@@ -175,6 +175,8 @@ def organization_delete_if_empty(*, organization: Organization) -> bool:
     """Delete an organization nobody belongs to any more; answer whether it was deleted."""
     if User.objects.filter(organization_id=organization.pk).exists():
         return False
+    # Its events go as in a wipe-out (nobody is left to read them); one stays.
+    audit_organization_forget(organization=organization, actor=None, action="organization.deleted")
     organization.delete()  # its teams go with it; their object permissions on post_delete
     return True
 

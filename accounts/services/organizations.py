@@ -222,7 +222,16 @@ def organization_wipe_out(*, actor, confirm_name: str) -> OrganizationWipeOut:
     members.delete()
     # Its events go too (one organization.wiped_out event of no organization stays),
     # after everything that could still record one, before the organization's row.
-    audit_organization_forget(organization=organization, actor=actor)
+    audit_organization_forget(
+        organization=organization,
+        actor=actor,
+        counts={
+            "members": members_count,
+            "invitations": invitations_count,
+            "teams": counts["teams"],
+            "contacts": counts["contacts"],
+        },
+    )
     organization.delete()
     transaction.on_commit(lambda: _files_delete(avatar_files))
     return result

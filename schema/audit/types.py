@@ -23,11 +23,11 @@ if TYPE_CHECKING:
 @strawberry.type(name="AuditTarget")
 class AuditTargetType:
     type: str = strawberry.field(description="What was acted on: User, Team, Invitation...")
-    id: str = strawberry.field(description="Its public id (a node id where it has one).")
+    id: strawberry.ID = strawberry.field(description="Its node id (as `node(id:)` takes).")
     label: str = strawberry.field(description="Its name or email as it was then.")
 
 
-@strawberry_django.type(models.AuditEvent, name="AuditEvent")
+@strawberry_django.type(models.AuditEvent, name="AuditEvent", only=["guid"])
 class AuditEventType(Scoped, relay.Node):
     """One entry of the audit trail: who did what, when, from where. Append-only."""
 
@@ -51,7 +51,6 @@ class AuditEventType(Scoped, relay.Node):
 
     @strawberry_django.field(
         select_related=["actor"],
-        only=["actor__id", "actor__organization_id", "actor__guid"],
         description="Who did it, while their account exists and the viewer may see it.",
     )
     def actor(
@@ -67,7 +66,6 @@ class AuditEventType(Scoped, relay.Node):
 
     @strawberry_django.field(
         select_related=["organization"],
-        only=["organization__id"],
         description="The organization it happened in, while it exists.",
     )
     def organization(
@@ -83,4 +81,8 @@ class AuditEventType(Scoped, relay.Node):
     def target(self) -> AuditTargetType | None:
         if not self.target_type:
             return None
-        return AuditTargetType(type=self.target_type, id=self.target_id, label=self.target_label)
+        return AuditTargetType(
+            type=self.target_type,
+            id=strawberry.ID(str(relay.GlobalID(self.target_type, self.target_id))),
+            label=self.target_label,
+        )

@@ -219,6 +219,17 @@ def test_postgresql_refuses_to_update_or_delete_an_event(organization):
 
 
 @pytest.mark.postgres
+def test_the_maintenance_allowance_ends_with_its_block(organization):
+    first, second = record(organization, 2)
+    with transaction.atomic():  # e.g. a wipe-out that goes on after forgetting events
+        with audit_maintenance():
+            AuditEvent.objects.filter(pk=first.pk).delete()
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            AuditEvent.objects.filter(pk=second.pk).delete()
+    assert list(AuditEvent.objects.values_list("pk", flat=True)) == [second.pk]
+
+
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_events_of_one_organization_form_one_chain(organization):
     members = UserFactory.create_batch(20, organization=organization)
