@@ -4,7 +4,12 @@ organization that requires a second factor, who has none yet, may only set one u
 Checked once per operation, before it runs (``SecondFactorPolicy``): an operation that
 selects anything outside ``ENROLLMENT`` answers one error, code MFA_REQUIRED, and
 nothing of it runs. The check follows the whole selection, fragments included, so
-``me`` cannot be a way into the organization's members or the directory."""
+``me`` cannot be a way into the organization's members or the directory.
+
+An operation that signs someone in, or moves them into an organization
+(``SIGN_IN_FIELDS``), starts as someone else than it ends: such a field must be alone in
+its operation (``SignInAlone``), and once it ran, the answer is withheld (MFA_REQUIRED)
+when the person it signed in must enroll and it selects more than ``SIGNED_IN``."""
 
 from __future__ import annotations
 
@@ -17,9 +22,11 @@ from graphql import (
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    ValidationRule,
 )
 from strawberry.extensions import SchemaExtension
 
+from accounts.models import User
 from accounts.services.mfa import mfa_enrollment_required
 from backend.errors import MfaRequired
 
@@ -29,6 +36,19 @@ from backend.errors import MfaRequired
 # organization asks for a factor, set one up, re-authenticate (which setting up needs),
 # sign out, and introspect the schema where the explorer is on.
 ANYTHING = True
+
+
+class _Everything(dict):
+    """A shape that allows every field (and all below it) except ``except_``."""
+
+    def __init__(self, *, except_: frozenset[str]) -> None:
+        super().__init__()
+        self.except_ = except_
+
+    def get(self, name, default=None):
+        return default if name in self.except_ else ANYTHING
+
+
 _SETUP = {
     name: ANYTHING
     for name in (
@@ -64,6 +84,29 @@ ENROLLMENT: dict = {
         "organization": dict.fromkeys(("id", "name", "mfaRequired"), ANYTHING),
     },
 }
+
+
+# Fields after which the request is someone else, or in another organization.
+SIGN_IN_FIELDS = frozenset(
+    {
+        "login",
+        "verifyMfa",
+        "passkeyAuthenticationFinish",
+        "loginExternal",
+        "register",
+        "acceptInvitation",
+    }
+)
+# A shape that allows everything but them (``operation_allowed`` is False exactly when
+# an operation signs someone in).
+NOT_SIGNING_IN = _Everything(except_=SIGN_IN_FIELDS)
+# What the answer of a sign-in may select when the person it signed in must enroll: the
+# enrollment's view of them (as through ``me``), or of their new organization, and the
+# sign-in's own outcomes (errors, a second-factor challenge).
+_OUTCOMES = dict.fromkeys(("messages", "methods", "expiresAt"), ANYTHING)
+SIGNED_IN: dict = {
+    name: {**_OUTCOMES, **ENROLLMENT["me"]} for name in SIGN_IN_FIELDS - {"acceptInvitation"}
+} | {"acceptInvitation": {**_OUTCOMES, **ENROLLMENT["me"]["organization"]}}
 
 
 def selection_allowed(
@@ -111,21 +154,73 @@ def operation_allowed(document, operation_name: str | None, shape: dict) -> bool
     return bool(operations) and selection_allowed(operations[0].selection_set, shape, fragments)
 
 
+def _must_enroll(user) -> bool:
+    return (
+        getattr(user, "is_authenticated", False)
+        and user.organization_id is not None
+        and mfa_enrollment_required(user)
+    )
+
+
+def _refusal() -> ExecutionResult:
+    error = MfaRequired()
+    return ExecutionResult(
+        data=None, errors=[GraphQLError(error.message, extensions=error.extensions)]
+    )
+
+
 class SecondFactorPolicy(SchemaExtension):
     def on_execute(self):
         context = self.execution_context
         request = getattr(context.context, "request", None)
-        user = getattr(request, "user", None)
         document = context.graphql_document
-        if (
-            document is not None
-            and getattr(user, "is_authenticated", False)
-            and user.organization_id is not None
-            and not operation_allowed(document, context.operation_name, ENROLLMENT)
-            and mfa_enrollment_required(user)
+        if document is None or request is None:
+            yield
+            return
+        user = getattr(request, "user", None)
+        if not operation_allowed(document, context.operation_name, ENROLLMENT) and _must_enroll(
+            user
         ):
-            error = MfaRequired()
-            context.result = ExecutionResult(
-                data=None, errors=[GraphQLError(error.message, extensions=error.extensions)]
-            )
+            context.result = _refusal()
+        signs_in = not operation_allowed(document, context.operation_name, NOT_SIGNING_IN)
         yield
+        if signs_in and context.result is not None and context.result.data is not None:
+            # Who the request is now (signed in, or moved into another organization).
+            after = User.objects.select_related("organization").filter(
+                pk=getattr(request.user, "pk", None)
+            )
+            user = after.first()
+            if (
+                user is not None
+                and not operation_allowed(document, context.operation_name, SIGNED_IN)
+                and _must_enroll(user)
+            ):
+                context.result = _refusal()
+
+
+class SignInAlone(ValidationRule):
+    """A field that signs someone in (``SIGN_IN_FIELDS``) is the only mutation field of
+    its document (fragments included): nothing may run after it as the person it signed
+    in, unchecked."""
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.fields: list[str] = []
+        self.reported = False
+
+    def enter_field(self, node: FieldNode, *args) -> None:
+        mutation_type = self.context.schema.mutation_type
+        if mutation_type is None or self.context.get_parent_type() is not mutation_type:
+            return
+        if node.name.value == "__typename":
+            return
+        self.fields.append(node.name.value)
+        if len(self.fields) > 1 and set(self.fields) & SIGN_IN_FIELDS and not self.reported:
+            self.reported = True
+            self.report_error(
+                GraphQLError(
+                    "A sign-in (login, verifyMfa, passkeyAuthenticationFinish, loginExternal, "
+                    "register, acceptInvitation) must be the only mutation of its document.",
+                    node,
+                )
+            )

@@ -34,7 +34,7 @@ from schema.limits import DirectivesLimiter, OneSensitiveFieldPerDocument
 from schema.oidc.mutations import Mutation as OidcMutation
 from schema.organizations.mutations import Mutation as OrganizationsMutation
 from schema.organizations.queries import Query as OrganizationsQuery
-from schema.policy import SecondFactorPolicy
+from schema.policy import SecondFactorPolicy, SignInAlone
 from schema.profile.mutations import Mutation as ProfileMutation
 from schema.teams.mutations import Mutation as TeamsMutation
 from schema.teams.queries import Query as TeamsQuery
@@ -75,6 +75,7 @@ def document_rules(*, max_depth: int, max_aliases: int, introspection: bool) -> 
         *QueryDepthLimiter(max_depth=max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
         OneSensitiveFieldPerDocument,
+        SignInAlone,
         NullCharactersInLiterals,
     ]
     if not introspection:

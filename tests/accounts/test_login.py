@@ -190,6 +190,7 @@ def test_aliased_logins_count_one_by_one_without_the_document_rule(
 ):
     """Defence in depth: even if a document could carry many logins, each one counts."""
     monkeypatch.setattr("schema.limits.SENSITIVE_FIELDS", frozenset())
+    monkeypatch.setattr("schema.policy.SIGN_IN_FIELDS", frozenset())  # (a sign-in is alone)
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login-email": (3, 900)}
     settings.GRAPHQL_MAX_ALIASES = 60
     wrong = {"email": user.email, "password": "wrong password!"}

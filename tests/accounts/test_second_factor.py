@@ -539,6 +539,61 @@ def test_a_member_without_a_second_factor_may_only_set_one_up(staff):
     assert client.execute("{ contacts(first: 1) { totalCount } }").errors == []
 
 
+def test_a_sign_in_cannot_carry_a_member_past_the_policy(staff, organization):
+    admin, member = staff
+    organization.mfa_required = True
+    organization.save()
+    login = {"email": member.email, "password": PASSWORD}
+    # The sign-in's own answer: signed in, but the members are not shown.
+    client = GraphQLClient()
+    answer = client.execute(
+        "mutation($input: LoginInput!) { login(input: $input) { ... on User { email"
+        " organization { members(first: 10) { edges { node { email } } } } } } }",
+        {"input": login},
+    )
+    assert answer.data is None and answer.error_codes() == ["MFA_REQUIRED"]
+    assert client.execute(ENROLLMENT).data["me"]["mfaEnrollmentRequired"] is True
+    # An answer within the enrollment's view is given.
+    allowed = GraphQLClient().execute(
+        "mutation($input: LoginInput!) { login(input: $input) { __typename ... on User {"
+        " email mfaEnrollmentRequired organization { name mfaRequired } } } }",
+        {"input": login},
+    )
+    assert allowed.errors == [] and allowed.data["login"]["mfaEnrollmentRequired"] is True
+    # Nothing runs after a sign-in in its document, fragments or not: an administrator
+    # without a factor cannot lift the policy in the request that signs them in.
+    lift = "updateOrganization(input: {mfaRequired: false}) { __typename }"
+    sign_in = f'login(input: {{email: "{admin.email}", password: "{PASSWORD}"}}) {{ __typename }}'
+    for document in (
+        f"mutation {{ {sign_in} {lift} }}",
+        f"mutation {{ ...F }} fragment F on Mutation {{ {sign_in} {lift} }}",
+        f"mutation {{ {lift} }} mutation Other {{ {sign_in} }}",
+    ):
+        refused = GraphQLClient().execute(document)
+        assert refused.data is None and refused.errors, document
+    organization.refresh_from_db()
+    assert organization.mfa_required is True
+
+
+def test_joining_an_organization_with_the_policy_shows_only_its_name(staff, organization):
+    from accounts.services.invitations import invitation_create
+
+    admin, _ = staff
+    organization.mfa_required = True
+    organization.save()
+    carol = UserFactory(email="carol@example.net")
+    invitation_create(actor=admin, email=carol.email, permission_group_names=[])
+    token = mails_to(carol.email)[-1].body.split("token=")[1].split()[0]
+    client = GraphQLClient().login_as(carol)
+    answer = client.execute(
+        "mutation($t: String!) { acceptInvitation(input: {token: $t}) {"
+        " ... on Organization { name members(first: 5) { totalCount } } } }",
+        {"t": token},
+    )
+    assert answer.data is None and answer.error_codes() == ["MFA_REQUIRED"]
+    assert client.execute(ENROLLMENT).data["me"]["mfaEnrollmentRequired"] is True
+
+
 def test_administrators_see_who_is_enrolled_and_others_do_not(staff):
     admin, member = staff
     enroll(member)
