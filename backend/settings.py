@@ -262,6 +262,12 @@ EMAIL_CHANGE_TOKEN_LIFETIME = timedelta(seconds=env_int("EMAIL_CHANGE_TOKEN_LIFE
 EMAIL_CHANGE_REVERT_LIFETIME = timedelta(
     seconds=env_int("EMAIL_CHANGE_REVERT_LIFETIME", 7 * 24 * 3600)
 )
+# A revert also removes the identities and second factors added since this long before
+# the change was requested (whoever changed the address may have prepared a way back in).
+EMAIL_CHANGE_REVERT_LOOKBACK = timedelta(
+    seconds=env_int("EMAIL_CHANGE_REVERT_LOOKBACK", 7 * 24 * 3600)
+)
+
 # An unverified registration holds its address this long, then it is deleted
 # (``manage.py prunependingregistrations``); a new registration replaces it sooner.
 PENDING_REGISTRATION_LIFETIME = timedelta(

@@ -23,6 +23,7 @@ from accounts.emails import email_send, frontend_url
 from accounts.models import EmailChange, User, UserExternalAuthentication, email_normalize
 from accounts.ratelimit import client_address, rate_limit_hit
 from accounts.services.auth import email_request_limit, first_name_of, lifetime_hours
+from accounts.services.mfa import second_factors_remove
 from accounts.sessions import sessions_end
 from accounts.tokens import Purpose, token_hash, token_new
 from backend.errors import Invalid, TokenExpired, TokenInvalid, Unauthenticated
@@ -141,13 +142,24 @@ def email_change_revert(*, request: HttpRequest, token: str) -> User:
     logger.warning("User %s: email change reverted; account being recovered", user.pk)
     user.set_unusable_password()
     user.save(update_fields=["email", "email_verified", "password"])
-    UserExternalAuthentication.objects.filter(user=user, created_at__gte=change.created_at).delete()
+    # Whoever changed the address may have added a way back in shortly before: the
+    # identities and second factors added since a while before the request go too.
+    since = change.created_at - settings.EMAIL_CHANGE_REVERT_LOOKBACK
+    identities, _ = UserExternalAuthentication.objects.filter(
+        user=user, created_at__gte=since
+    ).delete()
+    factors = second_factors_remove(user, added_since=since)
     EmailChange.objects.filter(user=user, reverted_at=None).update(reverted_at=timezone.now())
     sessions_end(user_ids=[user.pk])
     audit_user_event(
         "user.email.change_reverted",
         user,
         anonymous=True,
-        metadata={"old": change.old_email, "new": change.new_email},
+        metadata={
+            "old": change.old_email,
+            "new": change.new_email,
+            "identities_removed": identities,
+            **{f"{kind}_removed": count for kind, count in factors.items()},
+        },
     )
     return user

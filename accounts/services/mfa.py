@@ -306,6 +306,22 @@ def recovery_codes_regenerate(*, actor: User) -> list[str]:
     return codes
 
 
+def second_factors_remove(user: User, *, added_since: datetime | None = None) -> dict[str, int]:
+    """Remove ``user``'s passkeys and authenticator app (with its recovery codes), or
+    those added since ``added_since``: an account being recovered loses the ways in that
+    whoever took it over may have added. Answers how many of each went."""
+    passkeys = Passkey.objects.filter(user=user)
+    devices = TotpDevice.objects.filter(user=user)
+    if added_since is not None:
+        passkeys = passkeys.filter(created_at__gte=added_since)
+        devices = devices.filter(created_at__gte=added_since)
+    removed_passkeys, _ = passkeys.delete()
+    removed_apps, _ = devices.delete()
+    if removed_apps:
+        RecoveryCode.objects.filter(user=user).delete()
+    return {"passkeys": removed_passkeys, "authenticator_apps": removed_apps}
+
+
 def notice(user: User, event: str, **context) -> None:
     """Email ``user`` that their second factors changed or were used (``event``)."""
     from accounts.services.auth import first_name_of

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from accounts.models import PendingRegistration, User, UserExternalAuthentication
+from accounts.services.mfa import second_factors_remove
 from accounts.services.organizations import organization_create
 
 logger = logging.getLogger(__name__)
@@ -20,6 +21,7 @@ def email_ownership_prove(*, user: User, keeps_password: bool) -> None:
         return
     logger.warning("User %s: email proven by its owner; unproven access revoked", user.pk)
     UserExternalAuthentication.objects.filter(user=user).delete()
+    second_factors_remove(user)  # set up by whoever held the account before its owner
     fields = ["email_verified"]
     if not keeps_password:
         user.set_unusable_password()

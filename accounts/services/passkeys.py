@@ -40,7 +40,14 @@ from accounts.audit import audit_sign_in_failed, audit_user_event
 from accounts.models import Passkey, User
 from accounts.ratelimit import client_address, rate_limit_hit, rate_limit_undo
 from accounts.services import mfa
-from backend.errors import AccountDisabled, Invalid, InvalidCredentials, NotFound, TokenExpired
+from backend.errors import (
+    AccountDisabled,
+    EmailNotVerified,
+    Invalid,
+    InvalidCredentials,
+    NotFound,
+    TokenExpired,
+)
 
 # Session keys of a ceremony in progress: {"challenge": hex, "until": timestamp}.
 REGISTRATION = "roster.passkey_registration"
@@ -215,10 +222,12 @@ def _assertion_check(
                 raise InvalidCredentials("This passkey belongs to another account.")
             if not user.is_active:
                 raise AccountDisabled()
+            if not user.email_verified:  # as a password sign-in (a pending registration)
+                raise EmailNotVerified()
             Passkey.objects.filter(pk=passkey.pk).update(
                 sign_count=verified.new_sign_count, last_used_at=timezone.now()
             )
-    except (InvalidCredentials, AccountDisabled) as error:
+    except (InvalidCredentials, AccountDisabled, EmailNotVerified) as error:
         audit_sign_in_failed(failure, email=user.email, user=user, reason=f"passkey:{error.code}")
         raise
     rate_limit_undo(scope="login-address", identity=address)

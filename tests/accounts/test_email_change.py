@@ -133,3 +133,47 @@ def test_an_expired_revert_link_does_nothing(ada):
     payload = GraphQLClient().mutate("revertEmailChange", {"token": revert}, USER)
     assert operation_codes(payload) == ["TOKEN_EXPIRED"]
     assert login_codes(ada.email) == []
+
+
+def test_reverting_removes_the_ways_in_a_thief_added_before_changing_the_address(ada):
+    import pyotp
+
+    from accounts.models import Passkey, TotpDevice
+    from tests.accounts.test_passkeys import authenticate, register
+    from tests.webauthn_authenticator import SoftAuthenticator
+
+    # A thief with the password adds a passkey and an app of their own, then changes
+    # the address.
+    thief = signed_in(ada).reauthenticated()
+    thiefs = SoftAuthenticator()
+    register(thief, thiefs)
+    secret = thief.mutate("totpSetupBegin", None, "... on TotpSetup { secret }")["secret"]
+    thief.mutate("totpSetupConfirm", {"code": pyotp.TOTP(secret).now()}, "__typename")
+    request_change(thief)
+    revert = token_from(mails_to(ada.email)[0], "/revert-email-change")
+
+    GraphQLClient().mutate("revertEmailChange", {"token": revert}, USER)
+
+    assert operation_codes(authenticate(GraphQLClient(), thiefs)) == ["INVALID_CREDENTIALS"]
+    assert not Passkey.objects.filter(user=ada).exists()
+    assert not TotpDevice.objects.filter(user=ada).exists()
+
+
+def test_reverting_keeps_the_second_factors_set_up_long_before(ada):
+    from accounts.models import Passkey
+    from tests.accounts.test_passkeys import authenticate, reauthenticate, register
+    from tests.webauthn_authenticator import SoftAuthenticator
+
+    owners = SoftAuthenticator()
+    register(signed_in(ada).reauthenticated(), owners)
+    Passkey.objects.filter(user=ada).update(created_at=timezone.now() - timedelta(days=30))
+    client = GraphQLClient()
+    assert authenticate(client, owners)["__typename"] == "User"
+    assert reauthenticate(client, owners)["__typename"] == "Reauthenticated"
+    request_change(client)
+    revert = token_from(mails_to(ada.email)[0], "/revert-email-change")
+
+    GraphQLClient().mutate("revertEmailChange", {"token": revert}, USER)
+
+    assert Passkey.objects.filter(user=ada).count() == 1
+    assert authenticate(GraphQLClient(), owners)["__typename"] == "User"

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.models import RecoveryCode, TotpDevice
 from backend.crypto import InvalidToken, secret_decrypt
@@ -638,3 +639,22 @@ def test_managing_an_app_that_is_not_there_is_invalid(ada):
     ]
     assert operation_codes(client.mutate("totpDisable", None, USER)) == ["INVALID"]
     assert operation_codes(client.mutate("recoveryCodesRegenerate", None, CODES)) == ["INVALID"]
+
+
+def test_factors_set_up_before_an_address_was_proven_go_when_its_owner_proves_it():
+    # Defence in depth: whatever an account held before its owner proved the address
+    # (made by staff, say) is not the owner's, second factors included.
+    from accounts.models import Passkey
+
+    user = UserFactory(email="grace@example.net", email_verified=False)
+    TotpDevice.objects.create(user=user, secret="x", confirmed_at=timezone.now())
+    Passkey.objects.create(user=user, credential_id=b"c", public_key=b"k", name="Theirs")
+    client = GraphQLClient()
+    client.mutate("requestPasswordReset", {"email": user.email}, "__typename")
+    token = mails_to(user.email)[-1].body.split("token=")[1].split()[0]
+    reset = client.mutate(
+        "resetPassword", {"token": token, "newPassword": "a brand new passphrase"}, USER
+    )
+    assert reset["__typename"] == "User"
+    assert not TotpDevice.objects.filter(user=user).exists()
+    assert not Passkey.objects.filter(user=user).exists()
