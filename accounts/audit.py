@@ -210,6 +210,9 @@ def audit_sign_in_failed(action: str, *, email: str, user: User | None, reason: 
 def _chain_head(key: str) -> AuditChain:
     """The head of chain ``key``, locked until the transaction ends (made at first use;
     two first events racing both insert-or-ignore, then both lock the one row)."""
+    head = AuditChain.objects.select_for_update().filter(key=key).first()
+    if head is not None:
+        return head
     AuditChain.objects.bulk_create(
         [AuditChain(key=key, last_hash=GENESIS, pruned_hash=GENESIS)], ignore_conflicts=True
     )
