@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
+from accounts.audit import Target, audit_organization_forget, audit_record
 from accounts.emails import email_retry
 from accounts.models import (
     AuditEvent,
@@ -22,8 +23,45 @@ class ProfileDataInline(admin.StackedInline):
     can_delete = False
 
 
+class AuditedAdmin:
+    """Changes made in the admin go to the audit trail (``admin.<model>.added``,
+    ``.changed``, ``.deleted``) with the staff member as actor, through the admin's own
+    record-keeping hooks, in the change's transaction. The metadata is the admin's change
+    message: the names of the fields changed, never their values."""
+
+    def _audit(self, request, obj, verb: str, message) -> None:
+        organization = obj if isinstance(obj, Organization) else getattr(obj, "organization", None)
+        target = Target.organization(obj) if isinstance(obj, Organization) else Target.user(obj)
+        audit_record(
+            f"admin.{obj._meta.model_name}.{verb}",
+            actor=request.user,
+            organization=organization,
+            target=target,
+            metadata={"change": message} if message else {},
+        )
+
+    def log_addition(self, request, obj, message):
+        self._audit(request, obj, "added", message)
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        self._audit(request, obj, "changed", message)
+        return super().log_change(request, obj, message)
+
+    def log_deletions(self, request, queryset):
+        for obj in queryset:
+            if isinstance(obj, Organization):
+                # Its events go with it, as in a wipe-out; one event says so.
+                audit_organization_forget(
+                    organization=obj, actor=request.user, action="admin.organization.deleted"
+                )
+            else:
+                self._audit(request, obj, "deleted", None)
+        return super().log_deletions(request, queryset)
+
+
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditedAdmin, DjangoUserAdmin):
     list_display = (
         "email",
         "organization",
@@ -58,7 +96,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ("name", "plan", "domain", "created_at")
     list_filter = ("plan",)
     search_fields = ("name", "domain")

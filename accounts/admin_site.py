@@ -29,7 +29,8 @@ class AdminSite(admin.AdminSite):
         """Django's admin login, counted per email and per client address like ``login``
         (staff and superuser passwords are the most valuable ones to guess); refused
         (403, signed out again) for an account that needs a second factor."""
-        from accounts.models import email_normalize
+        from accounts.audit import audit_sign_in_failed, audit_user_event
+        from accounts.models import User, email_normalize
         from accounts.ratelimit import client_address, rate_limits_hit, rate_limits_undo
         from accounts.services.mfa import has_second_factor, mfa_enrollment_required
         from backend.errors import RateLimited
@@ -45,6 +46,12 @@ class AdminSite(admin.AdminSite):
         response = super().login(request, extra_context)
         user = request.user
         if not user.is_authenticated:
+            audit_sign_in_failed(
+                "user.login.failed",
+                email=email,
+                user=User.objects.filter(email=email).first() if email else None,
+                reason="admin:password",
+            )
             return response
         rate_limits_undo(limits)  # signed in: only failures count
         if has_second_factor(user):
@@ -58,6 +65,10 @@ class AdminSite(admin.AdminSite):
                 "then open the admin."
             )
         else:
+            audit_user_event("user.login.succeeded", user, metadata={"method": "admin"})
             return response
+        audit_sign_in_failed(
+            "user.login.failed", email=email, user=user, reason="admin:second_factor"
+        )
         auth_logout(request)
         return HttpResponse(refusal, status=403, content_type="text/plain")

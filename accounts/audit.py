@@ -29,7 +29,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -46,13 +48,16 @@ SECURITY_ACTIONS = frozenset(
         "user.login.succeeded",
         "user.login.failed",
         "user.logout",
-        "user.oidc.login",
         "user.password.changed",
+        "user.password.change_failed",
         "user.password.reset",
+        "user.password_reset.requested",
         "user.reauthenticated",
+        "user.reauthentication.failed",
+        "user.email.change_requested",
         "user.email.changed",
+        "user.email.change_reverted",
         "user.mfa.challenged",
-        "user.mfa.succeeded",
         "user.mfa.failed",
         "user.mfa.totp.enabled",
         "user.mfa.totp.disabled",
@@ -60,7 +65,6 @@ SECURITY_ACTIONS = frozenset(
         "user.mfa.recovery_code.used",
         "user.mfa.passkey.added",
         "user.mfa.passkey.removed",
-        "user.passkey.login",
         "user.identity.linked",
         "user.session.revoked",
     }
@@ -148,6 +152,8 @@ def audit_record(
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     origin = _origin.get() or Origin(ip_address=None, user_agent="", request_id="")
+    # The address as the column stores it (IPv6 forms normalised), which the hash covers.
+    ip_address = AuditEvent._meta.get_field("ip_address").to_python(origin.ip_address)
     key = str(organization.pk) if organization is not None else NO_ORGANIZATION
     with transaction.atomic():
         head = _chain_head(key)
@@ -162,7 +168,7 @@ def audit_record(
             target_type=target.type if target else "",
             target_id=target.id if target else "",
             target_label=(target.label if target else "")[:255],
-            ip_address=origin.ip_address,
+            ip_address=ip_address,
             user_agent=origin.user_agent,
             request_id=origin.request_id,
             metadata=metadata or {},
@@ -196,7 +202,13 @@ def audit_sign_in_failed(action: str, *, email: str, user: User | None, reason: 
     yet who it claims): about the account when ``email`` has one, else recorded without
     an account (the email it tried in the metadata)."""
     if user is None:
-        audit_record(action, actor_email="", metadata={"email": email, "reason": reason})
+        # Only an address (never whatever was typed: a password in the wrong field, or
+        # megabytes of it).
+        audit_record(
+            action,
+            actor_email="",
+            metadata={"email": email if _is_email(email) else None, "reason": reason},
+        )
         return
     audit_record(
         action,
@@ -205,6 +217,14 @@ def audit_sign_in_failed(action: str, *, email: str, user: User | None, reason: 
         target=Target.user(user),
         metadata={"reason": reason},
     )
+
+
+def _is_email(value: str) -> bool:
+    try:
+        validate_email(value)
+    except ValidationError:
+        return False
+    return len(value) <= 254
 
 
 def _chain_head(key: str) -> AuditChain:
@@ -362,6 +382,20 @@ def audit_events_visibility(*, user) -> Q:
     if user.organization_id is not None and user_is_administrator(user):
         visible |= Q(chain=str(user.organization_id))
     return visible
+
+
+def audit_chain_key(organization_id: str) -> str:
+    """The chain of an organization id as typed (any case); ValueError unless the
+    organization exists or its chain does."""
+    try:
+        key = str(uuid.UUID(organization_id))
+    except ValueError as error:
+        raise ValueError(f"Not an organization id: {organization_id!r}.") from error
+    if not (
+        AuditChain.objects.filter(key=key).exists() or Organization.objects.filter(pk=key).exists()
+    ):
+        raise ValueError(f"No organization {organization_id!r}.")
+    return key
 
 
 def audit_events_of_organization(

@@ -221,7 +221,7 @@ def _user_update(user: User, profile: ExternalProfile) -> None:
                     "OIDC email of user %s not updated: another account uses it", user.pk
                 )
             else:
-                user.email = profile.email
+                old_email, user.email = user.email, profile.email
                 user_fields.append("email")
         if profile.email == user.email and not user.email_verified:
             user.email_verified = True
@@ -241,6 +241,9 @@ def _user_update(user: User, profile: ExternalProfile) -> None:
     user.profile = profile_data
     if "email_verified" in user_fields:
         registration_complete(user=user)
+        audit_user_event("user.email.verified", user, metadata={"provider": True})
+    if "email" in user_fields:
+        audit_user_event("user.email.changed", user, metadata={"old": old_email, "new": user.email})
     if names or "email" in user_fields:
         user_display_name_changed.send(sender=User, user=user)
 

@@ -97,10 +97,6 @@ def user_register(
         organization_name=organization_name,
         invitation_token=invitation_token,
     )
-    if created:
-        audit_user_event(
-            "user.registered", user, metadata={"invited": invitation_token is not None}
-        )
     if created and user.email_verified and user.is_active:
         session_start(request=request, user=user)
     else:
@@ -170,6 +166,9 @@ def _user_create(
                     user.refresh_from_db()
                 else:
                     pending_registration_start(user=user, organization_name=organization_name)
+                audit_user_event(
+                    "user.registered", user, metadata={"invited": invitation_token is not None}
+                )
                 return user, True
         except IntegrityError:
             # Registered concurrently a moment ago: answer as for any existing account.

@@ -47,3 +47,14 @@ def mails_to(address: str) -> list:
 def session_cookie(client) -> str | None:
     cookie = client.http.cookies.get(settings.SESSION_COOKIE_NAME)
     return cookie.value if cookie and cookie.value else None
+
+
+def admin_login(client, email: str, password: str):
+    """Sign in at the Django admin's login form as a browser does (its CSRF token
+    included)."""
+    client.http.get("/admin/login/")
+    token = client.http.cookies["csrftoken"].value
+    return client.http.post(
+        "/admin/login/",
+        {"username": email, "password": password, "csrfmiddlewaretoken": token},
+    )

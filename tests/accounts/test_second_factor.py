@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import RecoveryCode, TotpDevice
 from backend.crypto import InvalidToken, secret_decrypt
-from tests.accounts.auth_helpers import mails_to
+from tests.accounts.auth_helpers import admin_login, mails_to
 from tests.conftest import GraphQLClient, operation_codes
 from tests.factories import PASSWORD, UserFactory
 from tests.oidc_provider import bearer_post, browser_sign_in, provider_serving
@@ -426,8 +426,9 @@ def test_the_admin_refuses_a_password_alone_for_an_account_with_a_second_factor(
     staff = UserFactory(is_staff=True, is_superuser=True)
     totp, _ = enroll(staff)
     client = GraphQLClient()
-    response = client.http.post("/admin/login/", {"username": staff.email, "password": PASSWORD})
+    response = admin_login(client, staff.email, PASSWORD)
     assert response.status_code == 403
+    assert b"This account has a second factor" in response.content
     assert "_auth_user_id" not in client.http.session
     # Signed in through Roster with the second factor, the same browser opens the admin.
     client.mutate("login", {"email": staff.email, "password": PASSWORD}, LOGIN)
@@ -440,8 +441,9 @@ def test_the_admin_is_closed_to_staff_who_must_set_up_a_second_factor(organizati
     organization.mfa_required = True
     organization.save()
     client = GraphQLClient()
-    response = client.http.post("/admin/login/", {"username": staff.email, "password": PASSWORD})
+    response = admin_login(client, staff.email, PASSWORD)
     assert response.status_code == 403
+    assert b"requires a second factor" in response.content
     assert "_auth_user_id" not in client.http.session
     # Signed in through Roster (limited to enrolling), the admin stays closed...
     client = signed_in(staff)

@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import AuditEvent
+from tests.accounts.auth_helpers import admin_login
 from tests.conftest import GraphQLClient
 from tests.factories import PASSWORD, UserFactory
 from tests.oidc_provider import browser_sign_in, provider_serving
@@ -74,6 +75,59 @@ def test_a_failed_sign_in_of_an_unknown_email_is_recorded_without_an_account():
     assert event.chain == "" and event.organization_id is None
     assert (event.target_type, event.actor_id) == ("", None)
     assert event.metadata == {"email": "nobody@example.net", "reason": "password"}
+    # What is not an address is not kept: a password typed in the wrong field, or
+    # megabytes meant to fill the trail.
+    for typed in ("hunter2-secret!", "x" * 100_000 + "@example.net"):
+        login(typed, "a guess")
+        last = AuditEvent.objects.order_by("-id").first()
+        assert last.metadata == {"email": None, "reason": "password"}
+
+
+def test_failed_confirmations_of_ones_own_account_are_security_events(organization):
+    ada = UserFactory(organization=organization)
+    client = login(ada.email, PASSWORD)
+    client.mutate("reauthenticate", {"password": "wrong"}, "__typename")
+    client.mutate(
+        "changePassword",
+        {"currentPassword": "wrong", "newPassword": "a long new passphrase"},
+        "__typename",
+    )
+    assert [e["action"] for e in security_events(client)][:2] == [
+        "user.password.change_failed",
+        "user.reauthentication.failed",
+    ]
+
+
+def test_the_admin_records_its_sign_ins_and_changes(organization):
+    staff = UserFactory(is_staff=True, is_superuser=True, organization=organization)
+    client = GraphQLClient()
+    admin_login(client, staff.email, "wrong")
+    admin_login(client, staff.email, PASSWORD)
+    assert [
+        (e.action, e.metadata)
+        for e in AuditEvent.objects.filter(target_id=str(staff.guid)).order_by("id")
+    ] == [
+        ("user.login.failed", {"reason": "admin:password"}),
+        ("user.login.succeeded", {"method": "admin"}),
+    ]
+    csrf = {"csrfmiddlewaretoken": client.http.cookies["csrftoken"].value}
+    renamed = client.http.post(
+        f"/admin/accounts/organization/{organization.pk}/change/",
+        {"name": "Renamed", "plan": organization.plan, "domain": "", **csrf},
+    )
+    assert renamed.status_code == 302
+    event = AuditEvent.objects.get(action="admin.organization.changed")
+    assert (event.actor_id, event.chain) == (staff.pk, str(organization.pk))
+    assert "Name" in str(event.metadata["change"]) and "Renamed" not in str(event.metadata)
+    bob = UserFactory(organization=organization)
+    deleted = client.http.post(f"/admin/accounts/user/{bob.pk}/delete/", {"post": "yes", **csrf})
+    assert deleted.status_code == 302
+    event = AuditEvent.objects.get(action="admin.user.deleted")
+    assert (event.actor_id, event.target_id, event.target_label) == (
+        staff.pk,
+        str(bob.guid),
+        bob.email,
+    )
 
 
 def test_security_events_cost_the_same_queries_for_2_and_for_20(organization, settings):

@@ -114,6 +114,18 @@ def test_where_the_request_came_from_is_recorded(settings, organization):
         "req-42",
     )
     assert event.actor_id == ada.pk and event.actor_email == ada.email
+    # Addresses in any IPv6 form are stored, and hashed, as the column keeps them.
+    settings.TRUSTED_PROXY_COUNT = 0
+    for address in ("::ffff:198.51.100.7", "2001:DB8:0:0::1"):
+        GraphQLClient(REMOTE_ADDR=address).mutate(
+            "login", {"email": ada.email, "password": "wrong"}, "__typename"
+        )
+    stored = AuditEvent.objects.filter(action="user.login.failed").order_by("id")
+    assert list(stored.values_list("ip_address", flat=True)) == [
+        "::ffff:198.51.100.7",
+        "2001:db8::1",
+    ]
+    assert audit_verify() == []
     # A request id that is not a plausible one is replaced.
     answer = client.execute("{ me { email } }", HTTP_X_REQUEST_ID="bad id\n" * 3)
     assert len(answer.http["X-Request-ID"]) == 32
@@ -174,8 +186,16 @@ def test_export_writes_ndjson_of_one_organization(organization):
     tomorrow = (timezone.now() + timedelta(days=1)).date().isoformat()
     call_command("auditexport", organization=str(organization.pk), since=tomorrow, stdout=later)
     assert later.getvalue() == ""
+    upper = StringIO()
+    call_command("auditexport", organization=str(organization.pk).upper(), stdout=upper)
+    assert upper.getvalue() == output.getvalue()
+    for unknown in ("nope", "00000000-0000-0000-0000-000000000000"):
+        with pytest.raises(CommandError):
+            call_command("auditexport", organization=unknown, stdout=StringIO())
+        with pytest.raises(CommandError):
+            call_command("auditverify", organization=unknown, stdout=StringIO())
     with pytest.raises(CommandError):
-        call_command("auditexport", organization="nope", stdout=StringIO())
+        call_command("auditprune", days=0, stdout=StringIO())
 
 
 def test_the_admin_shows_events_read_only(organization):

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.timezone import make_aware
 
-from accounts.audit import audit_events_of_organization, event_export_line
-from accounts.models import Organization
+from accounts.audit import audit_chain_key, audit_events_of_organization, event_export_line
 
 
 def _moment(value: str):
@@ -36,13 +34,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, organization, since=None, until=None, **options):
         try:
-            found = Organization.objects.filter(pk=organization).exists()
-        except ValidationError as error:  # not a UUID
-            raise CommandError(f"No organization {organization!r}.") from error
-        if not found:
-            raise CommandError(f"No organization {organization!r}.")
+            key = audit_chain_key(organization)
+        except ValueError as error:
+            raise CommandError(str(error)) from error
         events = audit_events_of_organization(
-            organization,
+            key,
             since=_moment(since) if since else None,
             until=_moment(until) if until else None,
         ).order_by("sequence")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from accounts.audit import audit_prune
 
@@ -17,5 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, help="Keep this many days instead.")
 
     def handle(self, *args, days=None, **options):
+        if days is not None and days < 1:
+            raise CommandError("--days must be at least 1.")
         removed = audit_prune(days=days)
         self.stdout.write(f"Removed {removed} audit event(s).")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.audit import audit_verify
+from accounts.audit import audit_chain_key, audit_verify
 
 
 class Command(BaseCommand):
@@ -17,6 +17,11 @@ class Command(BaseCommand):
         parser.add_argument("--organization", help="Only this organization's chain (its id).")
 
     def handle(self, *args, organization=None, **options):
+        if organization is not None:
+            try:
+                organization = audit_chain_key(organization)
+            except ValueError as error:
+                raise CommandError(str(error)) from error
         broken = audit_verify(chain=organization)
         for link in broken:
             chain = link.chain or "(no organization)"
