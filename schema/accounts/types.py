@@ -27,13 +27,13 @@ from accounts.selectors import (
     users_visibility,
 )
 from accounts.services import mfa
+from schema.audit.types import SecurityEventConnection
 from schema.directory.types import ContactType
 from schema.oidc.types import ExternalIdentityType
 from schema.pagination import connection
 from schema.permissions import Scoped, viewer
 
 if TYPE_CHECKING:
-    from schema.audit.types import AuditEventType
     from schema.organizations.types import InvitationType, OrganizationType
 
 
@@ -138,7 +138,7 @@ class UserType(Scoped, relay.Node):
         return sessions if current is not None and current.pk == self.pk else sessions.none()
 
     @connection(
-        DjangoListConnection[Annotated["AuditEventType", strawberry.lazy("schema.audit.types")]],
+        SecurityEventConnection,
         description=(
             "The viewer's own sign-ins, failed attempts, password and second-factor "
             "changes, newest first; empty for anyone else's account."

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
 import strawberry
 import strawberry_django
+from django.conf import settings
 from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from accounts import models
 from accounts.audit import audit_events_visibility
+from backend.keyset import Count, Position, count_up_to, keyset_between
+from schema.pagination import KeysetConnection
 from schema.permissions import Scoped, viewer
 
 if TYPE_CHECKING:
@@ -27,7 +30,7 @@ class AuditTargetType:
     label: str = strawberry.field(description="Its name or email as it was then.")
 
 
-@strawberry_django.type(models.AuditEvent, name="AuditEvent", only=["guid"])
+@strawberry_django.type(models.AuditEvent, name="AuditEvent", only=["guid", "sequence"])
 class AuditEventType(Scoped, relay.Node):
     """One entry of the audit trail: who did what, when, from where. Append-only."""
 
@@ -86,3 +89,41 @@ class AuditEventType(Scoped, relay.Node):
             id=strawberry.ID(str(relay.GlobalID(self.target_type, self.target_id))),
             label=self.target_label,
         )
+
+
+class _EventsByPosition(KeysetConnection[AuditEventType]):
+    """Events newest first, read by position: a cursor holds an event's place (``KEY``,
+    an increasing number), so events recorded meanwhile never shift the next page."""
+
+    KEY: ClassVar[str]
+
+    @classmethod
+    def page(cls, nodes, *, info, limit, after, before, backwards, **kwargs) -> list:
+        # Newest first: the rows "after" a cursor are the older ones.
+        rows = keyset_between(nodes, key=cls.KEY, id="guid", after=before, before=after)
+        order = (cls.KEY, "guid") if backwards else (f"-{cls.KEY}", "-guid")
+        return list(rows.order_by(*order)[:limit])
+
+    @classmethod
+    def position(cls, node: models.AuditEvent) -> Position:
+        return Position(key=f"{getattr(node, cls.KEY):020d}", id=node.guid)
+
+    @classmethod
+    def count(cls, nodes, *, info, **kwargs) -> Count:
+        return count_up_to([nodes.values("pk")], settings.DIRECTORY_COUNT_EXACT_UP_TO)
+
+
+@strawberry.type(name="AuditEventConnection")
+class AuditEventConnection(_EventsByPosition):
+    """An organization's events, by their place in its chain."""
+
+    CURSOR_PREFIX = "audit"
+    KEY = "sequence"
+
+
+@strawberry.type(name="SecurityEventConnection")
+class SecurityEventConnection(_EventsByPosition):
+    """A person's security events (of any chain), in the order they were recorded."""
+
+    CURSOR_PREFIX = "security"
+    KEY = "id"

@@ -38,7 +38,7 @@ from accounts.services.organizations import (
 from backend.errors import PermissionDenied
 from backend.keyset import Count, Position, count_up_to, keyset_between
 from schema.accounts.types import PermissionGroupType, UserType
-from schema.audit.types import AuditEventType
+from schema.audit.types import AuditEventConnection
 from schema.ids import node_uuid
 from schema.pagination import KeysetConnection, connection
 from schema.permissions import Scoped, viewer
@@ -155,7 +155,7 @@ class OrganizationType(Scoped, relay.Node):
         return invitations_manageable_by(user=viewer(info)).filter(organization_id=self.pk)
 
     @connection(
-        DjangoListConnection[AuditEventType],
+        AuditEventConnection,
         description=(
             "The audit trail, newest first, for administrators (PERMISSION_DENIED for "
             "others): actions (dotted names, README lists them), actorId (a User id), "

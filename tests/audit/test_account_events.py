@@ -162,3 +162,26 @@ def test_provider_sign_ins_are_recorded(oidc_provider):
     last = AuditEvent.objects.order_by("-id").first()
     assert (last.action, last.metadata) == ("user.login.succeeded", {"method": "access_token"})
     assert last.actor.email == "ada@example.net"
+
+
+def test_security_events_page_by_position(organization, settings):
+    from tests.paging import walk
+
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login-email": (100, 900)}
+    ada = UserFactory(organization=organization)
+    for _ in range(4):
+        login(ada.email, "wrong")
+    client = login(ada.email, PASSWORD)
+    query = (
+        "query($first: Int, $after: String, $last: Int, $before: String) { me {"
+        " securityEvents(first: $first, after: $after, last: $last, before: $before) {"
+        " pageInfo { hasNextPage hasPreviousPage startCursor endCursor }"
+        " edges { node { action } } } } }"
+    )
+
+    def fetch(**page):
+        return client.execute(query, page).data["me"]["securityEvents"]
+
+    forward = walk(fetch, lambda node: node["action"], size=2)
+    assert forward == ["user.login.succeeded"] + ["user.login.failed"] * 4
+    assert walk(fetch, lambda node: node["action"], size=2, backwards=True) == forward

@@ -289,3 +289,42 @@ def test_events_never_hold_secrets(organization):
         for key in metadata
     }
     assert not keys & {"token", "password", "new_password", "secret", "code"}
+
+
+def test_pages_of_the_trail_do_not_shift_when_events_arrive(organization):
+    from accounts.services.groups import permission_groups_setup
+    from tests.factories import administrator
+    from tests.paging import walk
+
+    permission_groups_setup()
+    admin = administrator(organization=organization)
+    record(organization, 5)
+    client = GraphQLClient().login_as(admin)
+    query = (
+        "query($first: Int, $after: String, $last: Int, $before: String) { organization {"
+        " auditEvents(first: $first, after: $after, last: $last, before: $before) {"
+        " totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }"
+        " edges { node { metadata } } } } }"
+    )
+
+    def fetch(**page):
+        answer = client.execute(query, page)
+        assert answer.errors == [], answer.errors
+        return answer.data["organization"]["auditEvents"]
+
+    first = fetch(first=2)
+    assert [e["node"]["metadata"]["n"] for e in first["edges"]] == [4, 3]
+    record(organization, 3)  # newer events arrive meanwhile
+    after = fetch(first=2, after=first["pageInfo"]["endCursor"])
+    assert [e["node"]["metadata"]["n"] for e in after["edges"]] == [2, 1]
+    assert after["totalCount"] == 8
+
+    def item(node):
+        return node["metadata"]["n"]
+
+    # Newest first: the 3 new ones, then the 5 from before; backward walks agree.
+    forward = walk(fetch, item, size=3)
+    assert forward == [2, 1, 0, 4, 3, 2, 1, 0]
+    assert walk(fetch, item, size=3, backwards=True) == forward
+    invalid = client.execute(query, {"first": 2, "after": "bm90IGEgY3Vyc29y"})
+    assert invalid.error_codes() == ["INVALID"]
