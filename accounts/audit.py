@@ -374,12 +374,14 @@ def _security_events_q(user: User) -> Q:
 def audit_events_visibility(*, user) -> Q:
     """Who reads which events: administrators their organization's, everyone the
     security events of their own account."""
-    from accounts.groups import user_is_administrator
+    from accounts.services.organizations import user_can_read_audit_trail
 
     if not getattr(user, "is_authenticated", False):
         return Q(pk__in=[])
     visible = _security_events_q(user)
-    if user.organization_id is not None and user_is_administrator(user):
+    if user.organization_id is not None and user_can_read_audit_trail(
+        user=user, organization=user.organization
+    ):
         visible |= Q(chain=str(user.organization_id))
     return visible
 

@@ -11,7 +11,12 @@ from django.contrib.auth.models import Group
 from django.core.files.storage import default_storage
 from django.db import transaction
 
-from accounts.audit import Target, audit_organization_forget, audit_record
+from accounts.audit import (
+    Target,
+    audit_events_of_organization,
+    audit_organization_forget,
+    audit_record,
+)
 from accounts.groups import user_is_administrator, user_is_inviter
 from accounts.models import Avatar, Organization, User
 from accounts.selectors import invitations_pending
@@ -68,6 +73,34 @@ def user_can_update_organization(*, user, organization) -> bool:
 
 def user_can_read_audit_trail(*, user, organization) -> bool:
     return _is_member(user, organization) and user_is_administrator(user)
+
+
+def audit_trail_read(
+    *,
+    viewer,
+    organization: Organization,
+    actions: list[str] | None = None,
+    actor_guid=None,
+    since=None,
+    until=None,
+):
+    """The organization's audit events for its administrators (PERMISSION_DENIED for
+    anyone else), newest first; ``actor_guid`` names one of its members (none match
+    another's)."""
+    if not user_can_read_audit_trail(user=viewer, organization=organization):
+        raise PermissionDenied()
+    actor = None
+    if actor_guid is not None:
+        actor = (
+            User.objects.filter(guid=actor_guid, organization_id=organization.pk)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if actor is None:
+            return audit_events_of_organization(organization.pk).none()
+    return audit_events_of_organization(
+        organization.pk, actions=actions, actor_id=actor, since=since, until=until
+    )
 
 
 def user_can_invite(*, user, organization) -> bool:

@@ -14,7 +14,6 @@ from strawberry.types import Info
 from strawberry_django.relay import DjangoListConnection
 
 from accounts import models
-from accounts.audit import audit_events_of_organization
 from accounts.names import user_display_name_expression
 from accounts.selectors import (
     invitations_manageable_by,
@@ -27,6 +26,7 @@ from accounts.services.invitations import InvitationPreview, RevokedInvitation
 from accounts.services.members import RemovedMember
 from accounts.services.organizations import (
     OrganizationWipeOut,
+    audit_trail_read,
     organization_seats_used,
     user_can_invite,
     user_can_manage_permission_groups,
@@ -35,7 +35,6 @@ from accounts.services.organizations import (
     user_can_update_organization,
     user_can_wipe_out_organization,
 )
-from backend.errors import PermissionDenied
 from backend.keyset import Count, Position, count_up_to, keyset_between
 from schema.accounts.types import PermissionGroupType, UserType
 from schema.audit.types import AuditEventConnection
@@ -170,21 +169,13 @@ class OrganizationType(Scoped, relay.Node):
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> Iterable[models.AuditEvent]:
-        if not user_can_read_audit_trail(user=viewer(info), organization=self):
-            raise PermissionDenied()
-        actor = None
-        if actor_id is not None:
-            actor = (
-                models.User.objects.filter(
-                    guid=node_uuid(actor_id, "User"), organization_id=self.pk
-                )
-                .values_list("pk", flat=True)
-                .first()
-            )
-            if actor is None:
-                return models.AuditEvent.objects.none()
-        return audit_events_of_organization(
-            self.pk, actions=actions, actor_id=actor, since=since, until=until
+        return audit_trail_read(
+            viewer=viewer(info),
+            organization=self,
+            actions=actions,
+            actor_guid=node_uuid(actor_id, "User") if actor_id is not None else None,
+            since=since,
+            until=until,
         )
 
     @strawberry_django.field(only=["id"], description="What the viewer may do here.")
