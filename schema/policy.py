@@ -154,14 +154,6 @@ def operation_allowed(document, operation_name: str | None, shape: dict) -> bool
     return bool(operations) and selection_allowed(operations[0].selection_set, shape, fragments)
 
 
-def _must_enroll(user) -> bool:
-    return (
-        getattr(user, "is_authenticated", False)
-        and user.organization_id is not None
-        and mfa_enrollment_required(user)
-    )
-
-
 def _refusal() -> ExecutionResult:
     error = MfaRequired()
     return ExecutionResult(
@@ -178,9 +170,9 @@ class SecondFactorPolicy(SchemaExtension):
             yield
             return
         user = getattr(request, "user", None)
-        if not operation_allowed(document, context.operation_name, ENROLLMENT) and _must_enroll(
-            user
-        ):
+        if not operation_allowed(
+            document, context.operation_name, ENROLLMENT
+        ) and mfa_enrollment_required(user):
             context.result = _refusal()
         signs_in = not operation_allowed(document, context.operation_name, NOT_SIGNING_IN)
         yield
@@ -193,7 +185,7 @@ class SecondFactorPolicy(SchemaExtension):
             if (
                 user is not None
                 and not operation_allowed(document, context.operation_name, SIGNED_IN)
-                and _must_enroll(user)
+                and mfa_enrollment_required(user)
             ):
                 context.result = _refusal()
 

@@ -185,22 +185,18 @@ def organization_update(
         fields.append("mfa_required")
     fields_validate(organization, [field for field in fields if field == "name"])
     organization.save(update_fields=fields)
-    if organization.name != old_name:
-        audit_record(
-            "organization.renamed",
-            actor=actor,
-            organization=organization,
-            target=Target.organization(organization),
-            metadata={"old": old_name, "new": organization.name},
-        )
-    if organization.mfa_required != old_mfa_required:
-        audit_record(
-            "organization.mfa_policy.changed",
-            actor=actor,
-            organization=organization,
-            target=Target.organization(organization),
-            metadata={"old": old_mfa_required, "new": organization.mfa_required},
-        )
+    for action, old, new in (
+        ("organization.renamed", old_name, organization.name),
+        ("organization.mfa_policy.changed", old_mfa_required, organization.mfa_required),
+    ):
+        if old != new:  # one event per change
+            audit_record(
+                action,
+                actor=actor,
+                organization=organization,
+                target=Target.organization(organization),
+                metadata={"old": old, "new": new},
+            )
     actor.organization = organization
     return organization
 
