@@ -46,13 +46,18 @@ def signed_in(user) -> GraphQLClient:
     return client
 
 
-def enroll(user) -> tuple[pyotp.TOTP, list[str]]:
-    """Set up and confirm an authenticator app for ``user``: its TOTP and recovery codes."""
-    client = signed_in(user).reauthenticated()
+def app_set_up(client: GraphQLClient) -> tuple[pyotp.TOTP, list[str]]:
+    """Set up and confirm an authenticator app on ``client`` (signed in, re-authenticated):
+    its TOTP and recovery codes."""
     setup = client.mutate("totpSetupBegin", None, SETUP)
     totp = pyotp.TOTP(setup["secret"])
     confirmed = client.mutate("totpSetupConfirm", {"code": totp.now()}, CODES)
     return totp, confirmed["codes"]
+
+
+def enroll(user) -> tuple[pyotp.TOTP, list[str]]:
+    """Set up and confirm an authenticator app for ``user``: its TOTP and recovery codes."""
+    return app_set_up(signed_in(user).reauthenticated())
 
 
 def signed_in_with(user, totp: pyotp.TOTP) -> GraphQLClient:
@@ -318,9 +323,7 @@ def enroll_here(client: GraphQLClient) -> pyotp.TOTP:
     """Set up an authenticator app for the account signed in through the provider on
     ``client``, after re-authenticating there."""
     browser_sign_in(client.http, authenticate_query={"reauthenticate": "1"})
-    totp = pyotp.TOTP(client.mutate("totpSetupBegin", None, SETUP)["secret"])
-    client.mutate("totpSetupConfirm", {"code": totp.now()}, CODES)
-    return totp
+    return app_set_up(client)[0]
 
 
 def test_a_provider_sign_in_without_multi_factor_asks_for_the_second_factor(oidc_provider):

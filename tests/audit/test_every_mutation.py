@@ -4,7 +4,6 @@ it records an event (with a scenario below) or is marked."""
 
 from __future__ import annotations
 
-import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,7 +11,6 @@ from dataclasses import dataclass
 import pyotp
 import pytest
 from django.core import mail
-from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from accounts.models import AuditEvent, User
@@ -20,7 +18,11 @@ from accounts.services.groups import permission_groups_setup
 from schema.schema import schema
 from tests.accounts.auth_helpers import STRONG_PASSWORD, mails_to, register_input, token_from
 from tests.accounts.organizations.conftest import group_id, user_id
-from tests.conftest import GRAPHQL_URL, GraphQLClient
+from tests.accounts.test_avatar import encode, upload_payload
+from tests.accounts.test_passkeys import authenticate as passkey_authenticate
+from tests.accounts.test_passkeys import register as passkey_register
+from tests.accounts.test_second_factor import app_set_up
+from tests.conftest import GraphQLClient
 from tests.factories import PASSWORD, UserFactory, administrator
 from tests.oidc_provider import provider_serving
 from tests.webauthn_authenticator import SoftAuthenticator
@@ -137,27 +139,6 @@ def call(client: GraphQLClient, name: str, input_: dict | None = None) -> Call:
     return lambda: client.mutate(name, input_, "")
 
 
-SETUP = "... on TotpSetup { secret }"
-
-
-def totp_of(client: GraphQLClient) -> pyotp.TOTP:
-    totp = pyotp.TOTP(client.mutate("totpSetupBegin", None, SETUP)["secret"])
-    client.mutate("totpSetupConfirm", {"code": totp.now()}, "")
-    return totp
-
-
-def passkey_of(client: GraphQLClient) -> SoftAuthenticator:
-    from django.conf import settings
-
-    authenticator = SoftAuthenticator()
-    options = client.mutate(
-        "passkeyRegistrationBegin", None, "... on PasskeyOptions { publicKeyJson }"
-    )
-    credential = authenticator.create(options["publicKeyJson"], origin=settings.WEBAUTHN_ORIGINS[0])
-    client.mutate("passkeyRegistrationFinish", {"credentialJson": credential, "name": "Key"}, "")
-    return authenticator
-
-
 @scenario("register")
 def _(w):
     return call(GraphQLClient(), "register", register_input())
@@ -178,7 +159,7 @@ def _(w):
 
 @scenario("verifyMfa")
 def _(w):
-    totp = totp_of(w.client(w.member, reauthenticated=True))
+    totp, _ = app_set_up(w.client(w.member, reauthenticated=True))
     client = GraphQLClient()
     client.mutate("login", {"email": w.member.email, "password": PASSWORD}, "")
     return call(client, "verifyMfa", {"code": totp.at(time.time() + 30)})
@@ -187,41 +168,27 @@ def _(w):
 @scenario("totpSetupConfirm")
 def _(w):
     client = w.client(w.member, reauthenticated=True)
-    secret = client.mutate("totpSetupBegin", None, SETUP)["secret"]
+    secret = client.mutate("totpSetupBegin", None, "... on TotpSetup { secret }")["secret"]
     return call(client, "totpSetupConfirm", {"code": pyotp.TOTP(secret).now()})
 
 
 @scenario("passkeyRegistrationFinish")
 def _(w):
-    from django.conf import settings
-
     client = w.client(w.member, reauthenticated=True)
-    options = client.mutate(
-        "passkeyRegistrationBegin", None, "... on PasskeyOptions { publicKeyJson }"
-    )
-    credential = SoftAuthenticator().create(
-        options["publicKeyJson"], origin=settings.WEBAUTHN_ORIGINS[0]
-    )
-    return call(client, "passkeyRegistrationFinish", {"credentialJson": credential, "name": "K"})
+    return lambda: passkey_register(client, SoftAuthenticator())
 
 
 @scenario("passkeyAuthenticationFinish")
 def _(w):
-    from django.conf import settings
-
-    authenticator = passkey_of(w.client(w.member, reauthenticated=True))
-    client = GraphQLClient()
-    options = client.mutate(
-        "passkeyAuthenticationBegin", {}, "... on PasskeyOptions { publicKeyJson }"
-    )
-    answer = authenticator.get(options["publicKeyJson"], origin=settings.WEBAUTHN_ORIGINS[0])
-    return call(client, "passkeyAuthenticationFinish", {"credentialJson": answer})
+    authenticator = SoftAuthenticator()
+    passkey_register(w.client(w.member, reauthenticated=True), authenticator)
+    return lambda: passkey_authenticate(GraphQLClient(), authenticator)
 
 
 @scenario("passkeyRemove")
 def _(w):
     client = w.client(w.member, reauthenticated=True)
-    passkey_of(client)
+    passkey_register(client, SoftAuthenticator())
     me = client.execute("{ me { mfa { passkeys { id } } } }").data["me"]
     return call(client, "passkeyRemove", {"id": me["mfa"]["passkeys"][0]["id"]})
 
@@ -229,14 +196,14 @@ def _(w):
 @scenario("totpDisable")
 def _(w):
     client = w.client(w.member, reauthenticated=True)
-    totp_of(client)
+    app_set_up(client)
     return call(client, "totpDisable")
 
 
 @scenario("recoveryCodesRegenerate")
 def _(w):
     client = w.client(w.member, reauthenticated=True)
-    totp_of(client)
+    app_set_up(client)
     return call(client, "recoveryCodesRegenerate")
 
 
@@ -333,38 +300,21 @@ def _(w):
     return call(w.client(w.member), "updateProfile", {"firstName": "Robert"})
 
 
-def _png() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (8, 8), "red").save(out, "PNG")
-    return out.getvalue()
-
-
-def _upload(client: GraphQLClient) -> dict:
-    import json
-
-    query = "mutation($input: UpdateAvatarInput!) { updateAvatar(input: $input) { __typename } }"
-    response = client.http.post(
-        GRAPHQL_URL,
-        {
-            "operations": json.dumps({"query": query, "variables": {"input": {"file": None}}}),
-            "map": json.dumps({"0": ["variables.input.file"]}),
-            "0": SimpleUploadedFile("a.png", _png(), "image/png"),
-        },
-        HTTP_X_CSRFTOKEN=client.csrf_token,
-    )
-    return response.json()["data"]["updateAvatar"]
+def _upload(w: World, client: GraphQLClient) -> dict:
+    w.fixture("settings").MEDIA_ROOT = str(w.fixture("tmp_path"))
+    return upload_payload(client, encode(Image.new("RGB", (8, 8), "red"), "PNG"))
 
 
 @scenario("updateAvatar")
 def _(w):
     client = w.client(w.member)
-    return lambda: _upload(client)
+    return lambda: _upload(w, client)
 
 
 @scenario("removeAvatar")
 def _(w):
     client = w.client(w.member)
-    _upload(client)
+    _upload(w, client)
     return call(client, "removeAvatar")
 
 
