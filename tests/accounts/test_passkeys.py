@@ -281,3 +281,18 @@ def test_finishing_a_registration_needs_its_beginning_and_a_name(ada):
     )
     assert operation_codes(never_begun) == ["TOKEN_EXPIRED"]
     assert not Passkey.objects.exists()
+
+
+def test_a_passkey_does_not_sign_in_an_unverified_account(ada):
+    # As a password sign-in: an address nobody proved (a pending registration) gives no
+    # session, whatever way in its account holds.
+    from accounts.models import AuditEvent, User
+
+    authenticator = SoftAuthenticator()
+    register(signed_in(ada).reauthenticated(), authenticator)
+    User.objects.filter(pk=ada.pk).update(email_verified=False)
+    client = GraphQLClient()
+    assert operation_codes(authenticate(client, authenticator)) == ["EMAIL_NOT_VERIFIED"]
+    assert client.execute(ME).data["me"] is None
+    failed = AuditEvent.objects.filter(action="user.login.failed").last()
+    assert failed.metadata == {"reason": "passkey:EMAIL_NOT_VERIFIED"}

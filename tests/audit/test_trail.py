@@ -207,7 +207,11 @@ def test_the_admin_shows_events_read_only(organization):
     event = AuditEvent.objects.get()
     assert client.http.get(f"/admin/accounts/auditevent/{event.pk}/delete/").status_code == 403
     assert client.http.get("/admin/accounts/auditevent/add/").status_code == 403
-    client.http.post(f"/admin/accounts/auditevent/{event.pk}/change/", {"action": "x"})
+    change = f"/admin/accounts/auditevent/{event.pk}/change/"
+    assert client.http.get(change).status_code == 200  # shown, read-only
+    csrf = client.http.cookies["csrftoken"].value
+    edit = client.http.post(change, {"action": "x", "csrfmiddlewaretoken": csrf})
+    assert edit.status_code == 403  # refused as read-only, past the CSRF check
     event.refresh_from_db()
     assert event.action == "team.created"
 
