@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Set up Roster on a fresh machine and run it, or its tests.
 
-    python3 dev.py serve      # venv + deps + migrate + groups + dev users + server and task
+    python3 dev.py serve      # venv + deps + translations + migrate + groups + dev users + server and task
                               # worker (SQLite, GraphiQL, emails on the console)
-    python3 dev.py test [ARGS] # venv + deps + pytest (ARGS go to pytest)
+    python3 dev.py test [ARGS] # venv + deps + translations + pytest (ARGS go to pytest)
 
 Only Python 3.11+ is needed; everything else is installed into ./.venv from PyPI.
 """
@@ -82,6 +82,8 @@ def main() -> None:
     if len(sys.argv) < 2 or sys.argv[1] not in {"serve", "test"}:
         sys.exit(__doc__)
     ensure_environment()
+    # The translation catalogs are compiled here (with Babel, no GNU gettext needed).
+    run(PYTHON, "-m", "backend.translations")
     {"serve": serve, "test": test}[sys.argv[1]](sys.argv[2:])
 
 

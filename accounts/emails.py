@@ -25,10 +25,11 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import OutgoingEmail
+from backend.i18n import language_is_valid, timezone_is_valid
 
 logger = logging.getLogger(__name__)
 
@@ -45,14 +46,30 @@ def frontend_url(path: str, **params: str) -> str:
     return f"{settings.FRONTEND_URL}/{path.lstrip('/')}{query}"
 
 
-def email_send(*, to: str, template: str, context: dict) -> None:
+def email_send(
+    *, to: str, template: str, context: dict, recipient, language: str | None = None
+) -> None:
     """Queue ``accounts/email/<template>`` ({_subject,}.txt and .html) for ``to``, in the
     current transaction: it is sent once that commits, and never if it rolls back.
-    ``context`` is stored as JSON until then (datetimes come back as datetimes)."""
+    ``context`` is stored as JSON until then (datetimes come back as datetimes).
+
+    The email is written in the language and time zone of ``recipient``, the account
+    that reads it; for an address without an account (``recipient`` None), in
+    ``language`` (else ``LANGUAGE_CODE``) and ``TIME_ZONE``."""
     from accounts.tasks import emails_deliver
 
+    if recipient is not None:
+        language, time_zone = recipient.language, recipient.timezone
+    else:
+        time_zone = settings.TIME_ZONE
     with transaction.atomic():
-        OutgoingEmail.objects.create(to=to, template=template, context=context)
+        OutgoingEmail.objects.create(
+            to=to,
+            template=template,
+            context=context,
+            language=language if language_is_valid(language or "") else settings.LANGUAGE_CODE,
+            time_zone=time_zone if timezone_is_valid(time_zone) else settings.TIME_ZONE,
+        )
         emails_deliver.enqueue(to)
 
 
@@ -146,18 +163,28 @@ def _domain(address: str) -> str:
 
 
 def _message(email: OutgoingEmail) -> EmailMultiAlternatives:
-    context = {"frontend_url": settings.FRONTEND_URL, **_context_read(email.context)}
+    """The email as its recipient reads it: in their language, dates in their time zone."""
+    context = {
+        "frontend_url": settings.FRONTEND_URL,
+        "time_zone": email.time_zone,
+        **_context_read(email.context),
+    }
     template = email.template
-    subject = render_to_string(f"accounts/email/{template}_subject.txt", context)
-    message = EmailMultiAlternatives(
-        subject=" ".join(subject.split()),
-        body=render_to_string(f"accounts/email/{template}.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[email.to],
-    )
-    message.attach_alternative(
-        render_to_string(f"accounts/email/{template}.html", context), "text/html"
-    )
+    with translation.override(email.language), timezone.override(email.time_zone):
+        subject = " ".join(
+            render_to_string(f"accounts/email/{template}_subject.txt", context).split()
+        )
+        context["subject"] = subject
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=render_to_string(f"accounts/email/{template}.txt", context),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[email.to],
+            headers={"Content-Language": email.language},
+        )
+        message.attach_alternative(
+            render_to_string(f"accounts/email/{template}.html", context), "text/html"
+        )
     return message
 
 

@@ -15,6 +15,8 @@ import struct
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext
 from PIL import Image, ImageOps, UnidentifiedImageError, features
 
 from backend.errors import ImageTooLarge, UnsupportedImage
@@ -92,9 +94,8 @@ def _check_byte_size(upload) -> None:
         raise UnsupportedImage()
     if size > settings.AVATAR_MAX_BYTES:
         raise ImageTooLarge(
-            f"The file is larger than {settings.AVATAR_MAX_BYTES // (1024 * 1024) or 1} MB."
-            if settings.AVATAR_MAX_BYTES >= 1024 * 1024
-            else f"The file is larger than {settings.AVATAR_MAX_BYTES} bytes."
+            gettext("The file is larger than %(size)s.")
+            % {"size": filesizeformat(settings.AVATAR_MAX_BYTES)}
         )
     if size == 0:
         raise UnsupportedImage()
@@ -118,7 +119,10 @@ def _open_checked(upload) -> Image.Image:
         if width <= 0 or height <= 0:
             raise UnsupportedImage()
         if width * height > settings.AVATAR_MAX_PIXELS:
-            raise ImageTooLarge(f"The image has more than {settings.AVATAR_MAX_PIXELS} pixels.")
+            raise ImageTooLarge(
+                gettext("The image has more than %(count)d pixels.")
+                % {"count": settings.AVATAR_MAX_PIXELS}
+            )
         if image.format not in _ACCEPTED_FORMATS:
             raise UnsupportedImage()
         # Animated GIF/WebP/PNG: the first frame is the avatar.

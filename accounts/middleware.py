@@ -23,6 +23,7 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.deprecation import MiddlewareMixin
+from django.utils.translation import gettext
 
 from accounts import oidc_client
 from accounts.ratelimit import client_address
@@ -72,7 +73,9 @@ class BearerTokenMiddleware(MiddlewareMixin):
             return _refusal(401, error.code, error.message)
         except oidc_client.ProviderUnavailable as error:
             logger.warning("Bearer token not checked, provider unavailable: %s", error)
-            return _refusal(503, "PROVIDER_UNAVAILABLE", "The identity provider is unavailable.")
+            return _refusal(
+                503, "PROVIDER_UNAVAILABLE", gettext("The identity provider is unavailable.")
+            )
         request.bearer_user = user
         return None
 

@@ -17,6 +17,7 @@ from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts import names
 
@@ -34,6 +35,10 @@ class Organization(models.Model):
     # Every member must set up a second factor (accounts.services.mfa); until then a
     # member may only do that.
     mfa_required = models.BooleanField(default=False)
+    # The language of invitations to people who have no account yet (theirs otherwise).
+    language = models.CharField(
+        max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -116,7 +121,7 @@ class User(AbstractUser):
     first_name = None
     last_name = None
     guid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    email = models.EmailField("email address", unique=True)
+    email = models.EmailField(_("email address"), unique=True)
     email_verified = models.BooleanField(default=False)
     external_id = models.CharField(max_length=255, blank=True, default="")
     organization = models.ForeignKey(
@@ -173,10 +178,10 @@ class User(AbstractUser):
 class ProfileData(models.Model):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="profile")
     first_name = models.CharField(
-        max_length=NAME_MAX_LENGTH, blank=True, default="", validators=NO_NUL
+        _("first name"), max_length=NAME_MAX_LENGTH, blank=True, default="", validators=NO_NUL
     )
     last_name = models.CharField(
-        max_length=NAME_MAX_LENGTH, blank=True, default="", validators=NO_NUL
+        _("last name"), max_length=NAME_MAX_LENGTH, blank=True, default="", validators=NO_NUL
     )
     description = models.CharField(max_length=140, blank=True, default="", validators=NO_NUL)
 
@@ -296,6 +301,9 @@ class Invitation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
+    # The language its email is written in when the address has no account; blank: the
+    # organization's language (accounts.services.invitations).
+    language = models.CharField(max_length=10, choices=settings.LANGUAGES, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at"]
@@ -346,6 +354,9 @@ class OutgoingEmail(models.Model):
     to = models.EmailField()
     template = models.CharField(max_length=100)
     context = models.JSONField(encoder=DjangoJSONEncoder)
+    # The recipient's language and time zone, fixed when the email is made.
+    language = models.CharField(max_length=10, default=settings.LANGUAGE_CODE)
+    time_zone = models.CharField(max_length=64, default="UTC")
     created_at = models.DateTimeField(auto_now_add=True)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)

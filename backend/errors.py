@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.utils.translation import gettext_lazy as _
 
 
 def _camel(name: str) -> str:
@@ -26,10 +27,11 @@ class ErrorMessage:
 
 class DomainError(Exception):
     code = "INVALID"
-    default_message = "The request is invalid."
+    default_message = _("The request is invalid.")
 
     def __init__(self, message: str | None = None, *, field: str | None = None, code=None):
-        self.message = message or self.default_message
+        # Translated now, in the language of the request (backend.i18n) or the email.
+        self.message = str(message or self.default_message)
         self.field = field
         if code:
             self.code = code
@@ -51,7 +53,7 @@ class Invalid(DomainError):
     code = "INVALID"
 
     def __init__(self, message: str | None = None, *, field=None, code=None, errors=None):
-        super().__init__(message or "Invalid input.", field=field, code=code)
+        super().__init__(message or _("Invalid input."), field=field, code=code)
         self._errors = list(errors or [])
 
     @property
@@ -68,7 +70,7 @@ class Invalid(DomainError):
                 errors.extend(_messages(field_errors, target))
         else:
             errors.extend(_messages(error.error_list, field))
-        first = errors[0] if errors else ErrorMessage("Invalid input.", "INVALID", field)
+        first = errors[0] if errors else ErrorMessage(str(_("Invalid input.")), "INVALID", field)
         return cls(first.message, field=first.field, code=first.code, errors=errors)
 
 
@@ -80,92 +82,92 @@ def _messages(errors, field):
 
 class Unauthenticated(DomainError):
     code = "UNAUTHENTICATED"
-    default_message = "You must be signed in."
+    default_message = _("You must be signed in.")
 
 
 class PermissionDenied(DomainError):
     code = "PERMISSION_DENIED"
-    default_message = "You do not have permission to perform this action."
+    default_message = _("You do not have permission to perform this action.")
 
 
 class NotFound(DomainError):
     code = "NOT_FOUND"
-    default_message = "Not found."
+    default_message = _("Not found.")
 
 
 class InvalidCredentials(DomainError):
     code = "INVALID_CREDENTIALS"
-    default_message = "Invalid email or password."
+    default_message = _("Invalid email or password.")
 
 
 class EmailNotVerified(DomainError):
     code = "EMAIL_NOT_VERIFIED"
-    default_message = "Verify your email address before signing in."
+    default_message = _("Verify your email address before signing in.")
 
 
 class AccountDisabled(DomainError):
     code = "ACCOUNT_DISABLED"
-    default_message = "This account is disabled."
+    default_message = _("This account is disabled.")
 
 
 class TokenInvalid(DomainError):
     code = "TOKEN_INVALID"
-    default_message = "This link is invalid or has already been used."
+    default_message = _("This link is invalid or has already been used.")
 
 
 class TokenExpired(DomainError):
     code = "TOKEN_EXPIRED"
-    default_message = "This link has expired."
+    default_message = _("This link has expired.")
 
 
 class RateLimited(DomainError):
     code = "RATE_LIMITED"
-    default_message = "Too many attempts. Try again later."
+    default_message = _("Too many attempts. Try again later.")
 
 
 class SeatLimitReached(DomainError):
     code = "SEAT_LIMIT_REACHED"
-    default_message = "The organization has no free seats left on its plan."
+    default_message = _("The organization has no free seats left on its plan.")
 
 
 class AlreadyMember(DomainError):
     code = "ALREADY_MEMBER"
-    default_message = "This person is already a member."
+    default_message = _("This person is already a member.")
 
 
 class InvitationEmailMismatch(DomainError):
     code = "INVITATION_EMAIL_MISMATCH"
-    default_message = "This invitation was sent to another email address."
+    default_message = _("This invitation was sent to another email address.")
 
 
 class LastOwner(DomainError):
     code = "LAST_OWNER"
-    default_message = "A team must keep at least one owner."
+    default_message = _("A team must keep at least one owner.")
 
 
 class LastAdministrator(DomainError):
     code = "LAST_ADMINISTRATOR"
-    default_message = "An organization must keep at least one administrator."
+    default_message = _("An organization must keep at least one administrator.")
 
 
 class UnsupportedImage(DomainError):
     code = "UNSUPPORTED_IMAGE"
-    default_message = "This file is not a supported image (PNG, JPEG, WebP or GIF)."
+    default_message = _("This file is not a supported image (PNG, JPEG, WebP or GIF).")
 
 
 class ImageTooLarge(DomainError):
     code = "IMAGE_TOO_LARGE"
-    default_message = "This image is too large."
+    default_message = _("This image is too large.")
 
 
 class ReauthenticationRequired(DomainError):
     code = "REAUTHENTICATION_REQUIRED"
-    default_message = "Confirm it is you (reauthenticate) before this change."
+    default_message = _("Confirm it is you (reauthenticate) before this change.")
 
 
 class MfaRequired(DomainError):
     code = "MFA_REQUIRED"
-    default_message = (
+    default_message = _(
         "Your organization requires a second factor: set one up (reauthenticate, then "
         "totpSetupBegin or passkeyRegistrationBegin) to continue."
     )
@@ -173,12 +175,12 @@ class MfaRequired(DomainError):
 
 class MfaCodeInvalid(DomainError):
     code = "MFA_CODE_INVALID"
-    default_message = "This code is not valid."
+    default_message = _("This code is not valid.")
 
 
 class RegistrationCompletionRequired(DomainError):
     code = "REGISTRATION_COMPLETION_REQUIRED"
-    default_message = (
+    default_message = _(
         "This link was opened where the registration did not start: choose a password "
         "(and name the organization) to finish."
     )
@@ -186,4 +188,4 @@ class RegistrationCompletionRequired(DomainError):
 
 class PreflightRequired(DomainError):
     code = "PREFLIGHT_REQUIRED"
-    default_message = "A GET request must carry a header that needs a CORS preflight."
+    default_message = _("A GET request must carry a header that needs a CORS preflight.")

@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "accounts.audit.AuditContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The caller's language: the signed-in user's, else Accept-Language (backend.i18n).
+    "backend.i18n.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "accounts.middleware.BearerAwareCsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -177,6 +179,9 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("fr", "French"), ("de", "German"), ("nl", "Dutch")]
 TIME_ZONE = "UTC"
 USE_I18N = True
+# Each app's catalogs are in its own locale/; backend/ is not an app, so it is named here.
+LOCALE_PATHS = [BASE_DIR / "backend" / "locale"]
+FORMAT_MODULE_PATH = ["backend.formats"]
 USE_TZ = True
 
 STATIC_URL = "static/"

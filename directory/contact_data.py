@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
+from django.utils.translation import gettext
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError as SchemaError
 
@@ -71,10 +72,11 @@ def _path(error: SchemaError) -> str:
 
 def _describe(error: SchemaError) -> str:
     if error.validator == "format":
-        kind = "email address" if error.validator_value == "email" else "http(s) URL"
-        return f"not a valid {kind}."
+        if error.validator_value == "email":
+            return gettext("not a valid email address.")
+        return gettext("not a valid http(s) URL.")
     if error.validator == "pattern":
-        return "not a valid phone number."
+        return gettext("not a valid phone number.")
     return error.message
 
 
@@ -98,7 +100,10 @@ def contact_data_validate(data: Any) -> dict[str, Any]:
     except ValidationError as error:
         raise Invalid.from_validation_error(error, field="data") from error
     if len(json.dumps(data, ensure_ascii=False).encode()) > DATA_MAX_BYTES:
-        raise Invalid(f"data: larger than {DATA_MAX_BYTES // 1024} KB.", field="data")
+        raise Invalid(
+            gettext("data: larger than %(kilobytes)d KB.") % {"kilobytes": DATA_MAX_BYTES // 1024},
+            field="data",
+        )
     errors = sorted(
         contact_data_validator().iter_errors(data),
         key=lambda error: [str(part) for part in error.absolute_path],

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.utils.translation import gettext
 from graphql import GraphQLError
 from strawberry.extensions import FieldExtension, MaskErrors
 from strawberry_django.fields.types import OperationInfo, OperationMessage
@@ -63,3 +64,8 @@ class ErrorPolicy(MaskErrors):
 
     def __init__(self) -> None:
         super().__init__(should_mask_error=lambda error: not is_expected(error))
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        masked.message = gettext("Unexpected error.")
+        return masked

@@ -12,6 +12,7 @@ from typing import Any, ClassVar, Generic
 import strawberry
 import strawberry_django
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy
 from strawberry import relay
 from strawberry.extensions import FieldExtension
 from strawberry.relay import NodeType, PageInfo, from_base64, to_base64
@@ -22,7 +23,7 @@ from strawberry_django.fields.field import StrawberryDjangoField
 from backend.errors import Invalid
 from backend.keyset import Count, Position
 
-INVALID_CURSOR = "Invalid pagination cursor."
+INVALID_CURSOR = gettext_lazy("Invalid pagination cursor.")
 PAGE_ARGUMENTS = ("first", "last", "before", "after")
 
 

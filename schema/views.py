@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import JsonResponse
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext
 from django.views.decorators.csrf import ensure_csrf_cookie
 from strawberry.django.views import GraphQLView
 
@@ -51,7 +52,7 @@ class RosterGraphQLView(GraphQLView):
         # GET that runs an operation must show it was preflighted; the explorer's page
         # (a GET without a query) is served as before.
         if request.method == "GET" and "query" in request.GET and not is_preflighted(request):
-            message = (
+            message = gettext(
                 "A GET request must carry a header that needs a CORS preflight, such as "
                 "GraphQL-Require-Preflight: 1 (or use POST)."
             )

@@ -9,6 +9,7 @@ from django.contrib.auth import logout as auth_logout
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.audit import audit_user_event
 from accounts.models import Organization, User, email_normalize
@@ -124,7 +125,9 @@ def account_delete(*, actor, request: HttpRequest, confirm_email: str) -> None:
     user = _viewer(actor)
     if email_normalize(confirm_email) != user.email:
         raise Invalid(
-            "Type your email address exactly to confirm.", field="confirmEmail", code="INVALID"
+            gettext("Type your email address exactly to confirm."),
+            field="confirmEmail",
+            code="INVALID",
         )
     organization = (
         Organization.objects.select_for_update().filter(pk=user.organization_id).first()

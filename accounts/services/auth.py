@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.audit import audit_sign_in_failed, audit_user_event
 from accounts.emails import email_send, frontend_url
@@ -142,7 +143,9 @@ def token_email_send(user: User, *, purpose: str) -> None:
             "first_name": first_name_of(user),
             "link": frontend_url(kind.path, token=token),
             "lifetime_hours": lifetime_hours(kind.lifetime),
+            "expires_at": timezone.now() + kind.lifetime,
         },
+        recipient=user,
     )
 
 
@@ -283,7 +286,7 @@ def password_change(
         )
     except InvalidCredentials as error:
         raise InvalidCredentials(
-            "The current password is not correct.", field="currentPassword"
+            gettext("The current password is not correct."), field="currentPassword"
         ) from error
     with transaction.atomic():
         password_validate(new_password, user=user, field="newPassword")
@@ -306,4 +309,5 @@ def password_set(user: User, password: str) -> None:
             "first_name": first_name_of(user),
             "reset_link": frontend_url("reset-password"),
         },
+        recipient=user,
     )

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.audit import audit_user_event
 from accounts.emails import email_send, frontend_url
@@ -44,11 +45,13 @@ def email_change_request(*, actor, request: HttpRequest, new_email: str) -> None
     email_request_limit(request, new_email)
     user = User.objects.select_for_update().get(pk=actor.pk)
     if new_email == user.email:
-        raise Invalid("This is already your email address.", field="newEmail", code="INVALID")
+        raise Invalid(
+            gettext("This is already your email address."), field="newEmail", code="INVALID"
+        )
     EmailChange.objects.filter(user=user, confirmed_at=None, reverted_at=None).delete()
     confirm, revert = token_new(), token_new()
     now = timezone.now()
-    EmailChange.objects.create(
+    change = EmailChange.objects.create(
         user=user,
         old_email=user.email,
         new_email=new_email,
@@ -65,6 +68,7 @@ def email_change_request(*, actor, request: HttpRequest, new_email: str) -> None
             to=taken.email,
             template="email_change_taken",
             context={"first_name": first_name_of(taken)},
+            recipient=taken,
         )
     else:
         email_send(
@@ -74,7 +78,9 @@ def email_change_request(*, actor, request: HttpRequest, new_email: str) -> None
                 "first_name": first_name_of(user),
                 "link": frontend_url("confirm-email-change", token=confirm),
                 "lifetime_hours": lifetime_hours(settings.EMAIL_CHANGE_TOKEN_LIFETIME),
+                "expires_at": change.confirm_expires_at,
             },
+            recipient=user,
         )
     audit_user_event("user.email.change_requested", user, metadata={"new_email": new_email})
     email_send(
@@ -83,8 +89,9 @@ def email_change_request(*, actor, request: HttpRequest, new_email: str) -> None
         context={
             "first_name": first_name_of(user),
             "link": frontend_url("revert-email-change", token=revert),
-            "revert_days": max(1, settings.EMAIL_CHANGE_REVERT_LIFETIME.days),
+            "expires_at": change.revert_expires_at,
         },
+        recipient=user,
     )
 
 

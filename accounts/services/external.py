@@ -18,6 +18,7 @@ from django.contrib.auth import login as auth_login
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext
 
 from accounts import oidc_client
 from accounts.audit import audit_user_event
@@ -64,7 +65,7 @@ class ExternalProfile:
     def from_claims(cls, claims: Mapping) -> ExternalProfile:
         sub = claims.get("sub")
         if not isinstance(sub, str) or not sub or len(sub) > 255 or "\x00" in sub:
-            raise InvalidCredentials("The identity provider did not identify the user.")
+            raise InvalidCredentials(gettext("The identity provider did not identify the user."))
         email = claims.get("email")
         email = email_normalize(email) if isinstance(email, str) else ""
         try:
@@ -142,8 +143,10 @@ def _resolve(*, provider: str, profile: ExternalProfile) -> User:
                 existing.pk,
             )
             raise InvalidCredentials(
-                "Your identity provider has not verified your email address, and an account "
-                "already uses it."
+                gettext(
+                    "Your identity provider has not verified your email address, and an account "
+                    "already uses it."
+                )
             )
         _require_active(existing)
         if PendingRegistration.objects.filter(user=existing).exists():
@@ -160,7 +163,9 @@ def _resolve(*, provider: str, profile: ExternalProfile) -> User:
         return existing
 
     if not profile.email:
-        raise InvalidCredentials("Your identity provider did not share your email address.")
+        raise InvalidCredentials(
+            gettext("Your identity provider did not share your email address.")
+        )
     return _user_create(provider=provider, profile=profile)
 
 
@@ -275,7 +280,7 @@ def bearer_token_authenticate(*, access_token: str, address: str) -> User:
     request. Rejected tokens count against the client address, so guessing cannot flood
     the provider."""
     if not oidc_client.oidc_enabled():
-        raise InvalidCredentials("Bearer tokens are not accepted: no identity provider.")
+        raise InvalidCredentials(gettext("Bearer tokens are not accepted: no identity provider."))
     key = _bearer_cache_key(access_token)
     cached = cache.get(key)
     if isinstance(cached, dict):
@@ -299,8 +304,10 @@ def bearer_token_authenticate(*, access_token: str, address: str) -> User:
     _require_active(user)
     if not multi_factor and has_second_factor(user):
         raise MfaRequired(
-            "This account has a second factor: use a token from a multi-factor sign-in "
-            "at the identity provider."
+            gettext(
+                "This account has a second factor: use a token from a multi-factor sign-in "
+                "at the identity provider."
+            )
         )
     return user
 
@@ -321,7 +328,9 @@ def _access_token_user(access_token: str) -> tuple[User, oidc_client.AccessToken
             raise oidc_client.TokenRejected("userinfo names another subject than the token.")
     except oidc_client.TokenRejected as error:
         logger.info("OIDC access token rejected: %s", error)
-        raise InvalidCredentials("The identity provider did not accept this token.") from error
+        raise InvalidCredentials(
+            gettext("The identity provider did not accept this token.")
+        ) from error
     user = external_user_resolve(provider=oidc_client.provider_name(), claims=claims)
     if oidc_client.provider_did_mfa(claims):  # the provider may tell it in userinfo instead
         grant = replace(grant, multi_factor=True)

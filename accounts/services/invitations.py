@@ -47,6 +47,7 @@ from backend.errors import (
     TokenInvalid,
     Unauthenticated,
 )
+from backend.i18n import language_require
 from backend.validation import fields_validate
 
 TOKEN_SCOPE = "token-address"
@@ -63,6 +64,8 @@ def _email_normalized(email: str) -> str:
 
 
 def _invitation_send(invitation: Invitation, token: str) -> None:
+    """Email the invitation: to an account's owner in their language and time zone, to
+    anyone else in the invitation's language, else the organization's."""
     inviter = invitation.inviter
     email_send(
         to=invitation.email,
@@ -74,22 +77,30 @@ def _invitation_send(invitation: Invitation, token: str) -> None:
             "expires_at": invitation.expires_at,
             "link": frontend_url("invitation", token=token),
         },
+        recipient=User.objects.filter(email__iexact=invitation.email).first(),
+        language=invitation.language or invitation.organization.language,
     )
 
 
 @transaction.atomic
 def invitation_create(
-    *, actor, email: str, permission_group_names: Iterable[str] = ()
+    *,
+    actor,
+    email: str,
+    permission_group_names: Iterable[str] = (),
+    language: str | None = None,
 ) -> Invitation:
     """Invite ``email`` into the actor's organization (administrators and inviters).
 
     A pending invitation to the same address is replaced (its token dies), never
     duplicated. SEAT_LIMIT_REACHED when members plus pending invitations would exceed
-    the plan; ALREADY_MEMBER for a member's address.
+    the plan; ALREADY_MEMBER for a member's address. ``language`` is the email's when
+    the address has no account (default: the organization's).
     """
     organization = organization_of_actor_locked(actor=actor)
     if not user_can_invite(user=actor, organization=organization):
         raise PermissionDenied()
+    language_require(language)
     email = _email_normalized(email)
     groups = permission_groups_for_grant(actor=actor, names=permission_group_names)
     _invitation_email_limit(actor=actor, email=email)
@@ -110,6 +121,7 @@ def invitation_create(
         email=email,
         token_hash=_hash(token),
         expires_at=timezone.now() + settings.INVITATION_LIFETIME,
+        language=language or "",
     )
     invitation.permission_groups.set(groups)
     audit_record(

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
 from accounts.audit import Target, audit_organization_forget, audit_record
 from accounts.groups import manageable_groups, user_is_administrator, user_is_inviter
@@ -50,13 +51,13 @@ def permission_groups_for_grant(*, actor, names: Iterable[str]) -> list[Group]:
     )
     if len(groups) != len(wanted):
         raise Invalid(
-            "Only manageable permission groups can be given.",
+            gettext("Only manageable permission groups can be given."),
             field=PERMISSION_GROUP_IDS,
         )
     grantable = set(permission_groups_grantable_by(actor=actor).values_list("pk", flat=True))
     if any(group.pk not in grantable for group in groups):
         raise PermissionDenied(
-            "You may not give these permission groups.", field=PERMISSION_GROUP_IDS
+            gettext("You may not give these permission groups."), field=PERMISSION_GROUP_IDS
         )
     return groups
 

@@ -31,6 +31,7 @@ from django.db.models import Count, Exists, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.audit import audit_user_event
 from accounts.emails import email_send, frontend_url
@@ -250,7 +251,7 @@ def totp_setup_begin(*, actor: User) -> TotpSetup:
     """A new secret for ``actor``'s authenticator app, not yet enabled (a setup begun again
     replaces it). INVALID while an app is enabled: remove it first."""
     if totp_enabled(actor):
-        raise Invalid("An authenticator app is already set up; remove it first.")
+        raise Invalid(gettext("An authenticator app is already set up; remove it first."))
     secret = pyotp.random_base32()
     TotpDevice.objects.update_or_create(
         user=actor,
@@ -267,7 +268,7 @@ def totp_setup_confirm(*, actor: User, code: str) -> list[str]:
     ten recovery codes (shown once)."""
     device = TotpDevice.objects.select_for_update().filter(user=actor).first()
     if device is None or device.confirmed_at is not None:
-        raise Invalid("Begin the setup of an authenticator app first.")
+        raise Invalid(gettext("Begin the setup of an authenticator app first."))
     rate_limit_hit(scope="mfa-user", identity=str(actor.pk))
     step = _code_step(secret_decrypt(device.secret), code, at=time.time())
     if step is None:
@@ -287,7 +288,7 @@ def totp_disable(*, actor: User) -> User:
     """Remove ``actor``'s app and recovery codes (a sensitive operation: the schema asks
     for a recent re-authentication)."""
     if not totp_enabled(actor):
-        raise Invalid("No authenticator app is set up.")
+        raise Invalid(gettext("No authenticator app is set up."))
     TotpDevice.objects.filter(user=actor).delete()
     RecoveryCode.objects.filter(user=actor).delete()
     notice(actor, "disabled")
@@ -299,7 +300,7 @@ def totp_disable(*, actor: User) -> User:
 def recovery_codes_regenerate(*, actor: User) -> list[str]:
     """Ten new recovery codes; the old ones stop working (a sensitive operation)."""
     if not totp_enabled(actor):
-        raise Invalid("Set up an authenticator app first.")
+        raise Invalid(gettext("Set up an authenticator app first."))
     codes = _recovery_codes_new(actor)
     notice(actor, "codes_regenerated")
     audit_user_event("user.mfa.recovery_codes.regenerated", actor)
@@ -335,6 +336,7 @@ def notice(user: User, event: str, **context) -> None:
             "reset_link": frontend_url("reset-password"),
             **context,
         },
+        recipient=user,
     )
 
 
@@ -379,22 +381,24 @@ def mfa_challenge_complete(
 
     pending = request.session.get(MFA_PENDING)
     if not isinstance(pending, dict) or not isinstance(pending.get("until"), (int, float)):
-        raise TokenExpired("Sign in again: no sign-in is waiting for a second factor.")
+        raise TokenExpired(gettext("Sign in again: no sign-in is waiting for a second factor."))
     if pending["until"] <= time.time():
         del request.session[MFA_PENDING]
-        raise TokenExpired("Sign in again: the second factor was not given in time.")
+        raise TokenExpired(gettext("Sign in again: the second factor was not given in time."))
     user = User.objects.filter(pk=pending.get("user")).first()
     if user is None:
         del request.session[MFA_PENDING]
-        raise TokenExpired("Sign in again.")
+        raise TokenExpired(gettext("Sign in again."))
     if not secrets.compare_digest(str(pending.get("password")), user.get_session_auth_hash()):
         del request.session[MFA_PENDING]
-        raise TokenExpired("Sign in again: the account's password changed.")
+        raise TokenExpired(gettext("Sign in again: the account's password changed."))
     if not user.is_active:
         del request.session[MFA_PENDING]
         raise AccountDisabled()
     if not (code or recovery_code):
-        raise MfaCodeInvalid("Enter a code from your app or a recovery code.", field="code")
+        raise MfaCodeInvalid(
+            gettext("Enter a code from your app or a recovery code."), field="code"
+        )
     factor = second_factor_check(request=request, user=user, code=code, recovery_code=recovery_code)
     del request.session[MFA_PENDING]
     session_start(request=request, user=user)

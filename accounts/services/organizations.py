@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.utils.translation import gettext
 
 from accounts.audit import (
     Target,
@@ -23,6 +24,7 @@ from accounts.selectors import invitations_pending
 from accounts.services.groups import permission_groups_setup
 from accounts.signals import organization_wiping_out
 from backend.errors import Invalid, PermissionDenied, SeatLimitReached, Unauthenticated
+from backend.i18n import language_require
 from backend.validation import fields_validate
 
 
@@ -168,14 +170,20 @@ def organization_seats_check_join(*, organization: Organization) -> None:
 
 @transaction.atomic
 def organization_update(
-    *, actor, name: str | None = None, mfa_required: bool | None = None
+    *,
+    actor,
+    name: str | None = None,
+    mfa_required: bool | None = None,
+    language: str | None = None,
 ) -> Organization:
-    """Rename the actor's organization and/or set its second-factor policy (what is left
-    out stays)."""
+    """Rename the actor's organization, set its second-factor policy and/or the language
+    of its invitations to people without an account (what is left out stays)."""
     organization = organization_of_actor_locked(actor=actor)
     if not user_can_update_organization(user=actor, organization=organization):
         raise PermissionDenied()
+    language_require(language)
     old_name, old_mfa_required = organization.name, organization.mfa_required
+    old_language = organization.language
     fields = []
     if name is not None:
         organization.name = name.strip()
@@ -183,11 +191,15 @@ def organization_update(
     if mfa_required is not None:
         organization.mfa_required = mfa_required
         fields.append("mfa_required")
+    if language is not None:
+        organization.language = language
+        fields.append("language")
     fields_validate(organization, [field for field in fields if field == "name"])
     organization.save(update_fields=fields)
     for action, old, new in (
         ("organization.renamed", old_name, organization.name),
         ("organization.mfa_policy.changed", old_mfa_required, organization.mfa_required),
+        ("organization.language.changed", old_language, organization.language),
     ):
         if old != new:  # one event per change
             audit_record(
@@ -221,7 +233,7 @@ def organization_wipe_out(*, actor, confirm_name: str) -> OrganizationWipeOut:
         raise PermissionDenied()
     if (confirm_name or "") != organization.name:
         raise Invalid(
-            "Type the organization's name exactly to confirm.",
+            gettext("Type the organization's name exactly to confirm."),
             field="confirmName",
             code="INVALID",
         )

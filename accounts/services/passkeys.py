@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext
 from webauthn import (
     generate_authentication_options,
     generate_registration_options,
@@ -65,9 +66,9 @@ def _challenge_take(request: HttpRequest, key: str) -> bytes:
     one, or once it is too old."""
     kept = request.session.pop(key, None)
     if not isinstance(kept, dict) or not isinstance(kept.get("until"), (int, float)):
-        raise TokenExpired("Begin again: no passkey ceremony is in progress.")
+        raise TokenExpired(gettext("Begin again: no passkey ceremony is in progress."))
     if kept["until"] <= time.time():
-        raise TokenExpired("Begin again: the passkey ceremony took too long.")
+        raise TokenExpired(gettext("Begin again: the passkey ceremony took too long."))
     return bytes.fromhex(kept["challenge"])
 
 
@@ -117,7 +118,11 @@ def passkey_registration_finish(
 ) -> Passkey:
     name = (name or "").strip()
     if not name or len(name) > NAME_MAX_LENGTH or "\x00" in name:
-        raise Invalid(f"Name the passkey (at most {NAME_MAX_LENGTH} characters).", field="name")
+        raise Invalid(
+            gettext("Name the passkey (at most %(count)d characters).")
+            % {"count": NAME_MAX_LENGTH},
+            field="name",
+        )
     challenge = _challenge_take(request, REGISTRATION)
     try:
         verified = verify_registration_response(
@@ -126,9 +131,12 @@ def passkey_registration_finish(
             **_relying_party_checks(),
         )
     except (WebAuthnException, ValueError) as error:
-        raise Invalid(f"The passkey was not accepted: {error}", field="credentialJson") from error
+        raise Invalid(
+            gettext("The passkey was not accepted: %(reason)s") % {"reason": error},
+            field="credentialJson",
+        ) from error
     if Passkey.objects.filter(credential_id=verified.credential_id).exists():
-        raise Invalid("This passkey is already registered.", field="credentialJson")
+        raise Invalid(gettext("This passkey is already registered."), field="credentialJson")
     passkey = Passkey.objects.create(
         user=actor,
         credential_id=verified.credential_id,
@@ -219,7 +227,7 @@ def _assertion_check(
             except WebAuthnException as error:
                 raise InvalidCredentials() from error
             if of_user is not None and of_user != user.pk:
-                raise InvalidCredentials("This passkey belongs to another account.")
+                raise InvalidCredentials(gettext("This passkey belongs to another account."))
             if not user.is_active:
                 raise AccountDisabled()
             if not user.email_verified:  # as a password sign-in (a pending registration)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import uuid
-import zoneinfo
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils.translation import gettext
 
 from accounts.audit import audit_user_event
 from accounts.images import image_sanitize
@@ -17,6 +15,7 @@ from accounts.models import Avatar, ProfileData, User
 from accounts.ratelimit import rate_limit_hit
 from accounts.signals import user_display_name_changed
 from backend.errors import ErrorMessage, Invalid, Unauthenticated
+from backend.i18n import language_error, timezone_is_valid
 from backend.validation import fields_validate
 
 logger = logging.getLogger(__name__)
@@ -26,20 +25,6 @@ def _require_actor(actor) -> User:
     if actor is None or not getattr(actor, "is_authenticated", False):
         raise Unauthenticated()
     return actor
-
-
-@functools.cache
-def _timezone_names() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
-def timezone_is_valid(name: str) -> bool:
-    """A name of the IANA database (``Europe/Paris``, ``UTC``), nothing else."""
-    return name in _timezone_names()
-
-
-def language_is_valid(code: str) -> bool:
-    return code in dict(settings.LANGUAGES)
 
 
 def profile_update(
@@ -67,12 +52,13 @@ def profile_update(
         fields_validate(ProfileData(**texts), texts)
     except Invalid as error:
         errors.extend(error.messages)
-    if language is not None and not language_is_valid(language):
-        choices = ", ".join(code for code, _ in settings.LANGUAGES)
-        errors.append(ErrorMessage(f"Choose one of: {choices}.", "INVALID", "language"))
+    if (problem := language_error(language)) is not None:
+        errors.append(problem)
     if timezone is not None and not timezone_is_valid(timezone):
         errors.append(
-            ErrorMessage("Use an IANA time zone name such as Europe/Paris.", "INVALID", "timezone")
+            ErrorMessage(
+                gettext("Use an IANA time zone name such as Europe/Paris."), "INVALID", "timezone"
+            )
         )
     if errors:
         raise Invalid(errors[0].message, field=errors[0].field, errors=errors)

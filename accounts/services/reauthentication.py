@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.audit import audit_sign_in_failed, audit_user_event
 from accounts.models import User, UserExternalAuthentication
@@ -68,7 +69,7 @@ def reauthenticate(
             factor = _second_factor_code_check(request=request, actor=actor, code=code)
             request.session.pop(FACTOR_PENDING, None)
             return _reauthenticated(request=request, actor=actor, method="oidc", factor=factor)
-        raise Invalid("Enter your password, or confirm with a passkey.", field="password")
+        raise Invalid(gettext("Enter your password, or confirm with a passkey."), field="password")
     password_check(
         email=actor.email,
         address=client_address(request),
@@ -79,7 +80,7 @@ def reauthenticate(
     if totp_enabled(actor):
         factor = _second_factor_code_check(request=request, actor=actor, code=code)
     elif has_second_factor(actor):
-        raise MfaCodeInvalid("Confirm with one of your passkeys.", field="credentialJson")
+        raise MfaCodeInvalid(gettext("Confirm with one of your passkeys."), field="credentialJson")
     return _reauthenticated(request=request, actor=actor, method="password", factor=factor)
 
 
@@ -93,7 +94,9 @@ def _reauthenticated(
 
 def _second_factor_code_check(*, request: HttpRequest, actor: User, code: str | None) -> str:
     if not code:
-        raise MfaCodeInvalid("Enter a code from your app or a recovery code.", field="code")
+        raise MfaCodeInvalid(
+            gettext("Enter a code from your app or a recovery code."), field="code"
+        )
     return second_factor_check(request=request, user=actor, code=code, recovery_code=code)
 
 
@@ -172,7 +175,7 @@ def oidc_reauthentication_finish(*, request: HttpRequest, provider: str, claims:
     ).exists()
     if not own_identity:
         audit_sign_in_failed(failure, email=user.email, user=user, reason="oidc:another_person")
-        raise InvalidCredentials("Another person signed in at the identity provider.")
+        raise InvalidCredentials(gettext("Another person signed in at the identity provider."))
     auth_time = claims.get("auth_time")
     started_at = pending.get("started_at")
     if (
@@ -181,7 +184,9 @@ def oidc_reauthentication_finish(*, request: HttpRequest, provider: str, claims:
         or auth_time < started_at - settings.OIDC_CLOCK_SKEW
     ):
         audit_sign_in_failed(failure, email=user.email, user=user, reason="oidc:not_asked_again")
-        raise InvalidCredentials("The identity provider did not ask for your credentials again.")
+        raise InvalidCredentials(
+            gettext("The identity provider did not ask for your credentials again.")
+        )
     login_attempt_succeeded(email=user.email, address=client_address(request))
     if has_second_factor(user) and not provider_did_mfa(claims):
         request.session[FACTOR_PENDING] = {
@@ -189,8 +194,10 @@ def oidc_reauthentication_finish(*, request: HttpRequest, provider: str, claims:
             "until": time.time() + settings.MFA_CHALLENGE_TTL,
         }
         raise MfaRequired(
-            "The identity provider's sign-in had no second factor: finish with a code "
-            "(reauthenticate with code) or a passkey."
+            gettext(
+                "The identity provider's sign-in had no second factor: finish with a code "
+                "(reauthenticate with code) or a passkey."
+            )
         )
     _reauthenticated(request=request, actor=user, method="oidc")
     return user

@@ -218,6 +218,7 @@ def _user_exists_answer(
             "reset_link": frontend_url("reset-password"),
             "invited": invitation_token is not None,
         },
+        recipient=existing,
     )
     if invitation_token is not None:
         # An account cannot be created into the invitation: its owner signs in and

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.names import user_display_name
 from backend.errors import NotFound, PermissionDenied, Unauthenticated
@@ -133,7 +134,7 @@ def contact_override(
     _require(actor)
     base = _visible(actor=actor, contact_id=base_id)
     if not contact_can_override(actor=actor, contact=base):
-        raise PermissionDenied("You cannot override your own contacts or an override.")
+        raise PermissionDenied(gettext("You cannot override your own contacts or an override."))
     fields = _clean(
         full_name=full_name,
         short_name=short_name,
@@ -170,7 +171,7 @@ def contact_update(
     _require(actor)
     contact = _visible(actor=actor, contact_id=contact_id, for_update=True)
     if not contact_can_update(actor=actor, contact=contact):
-        raise PermissionDenied("Only the owner of this contact can change it.")
+        raise PermissionDenied(gettext("Only the owner of this contact can change it."))
     fields = _clean(
         full_name=full_name,
         short_name=short_name,
@@ -194,7 +195,7 @@ def contact_delete(*, actor, contact_id: uuid.UUID) -> Contact | None:
     if not contact_can_delete(actor=actor, contact=contact):
         if contact.is_profile:
             raise PermissionDenied("A profile contact cannot be deleted.")
-        raise PermissionDenied("Only the owner of this contact can delete it.")
+        raise PermissionDenied(gettext("Only the owner of this contact can delete it."))
     base = contact.override
     contact.delete()
     return base
@@ -219,7 +220,7 @@ def _visible(*, actor, contact_id: uuid.UUID, for_update: bool = False) -> Conta
         queryset = queryset.select_for_update(of=("self",))
     contact = queryset.filter(pk=contact_id).first()
     if contact is None:
-        raise NotFound("Contact not found.")
+        raise NotFound(gettext("Contact not found."))
     return contact
 
 

@@ -13,6 +13,7 @@ from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Case, IntegerField, Value, When
+from django.utils.translation import gettext
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
 from accounts.audit import Target, audit_record
@@ -83,7 +84,7 @@ def _locked_team(*, actor, team_id) -> tuple[Team, frozenset[str]]:
             .first()
         )
     if team is None or not TeamMembership.objects.filter(team=team, user_id=actor.pk).exists():
-        raise NotFound("Team not found.", field="teamId")
+        raise NotFound(gettext("Team not found."), field="teamId")
     return team, team_permissions_of(user=actor, team_ids=[team.pk])[team.pk]
 
 
@@ -111,7 +112,7 @@ def _target_membership(*, team: Team, user_guid) -> TeamMembership:
             .first()
         )
     if membership is None:
-        raise NotFound("Team member not found.", field="userId")
+        raise NotFound(gettext("Team member not found."), field="userId")
     return membership
 
 
@@ -119,7 +120,7 @@ def team_create(*, actor, name: str) -> Team:
     """A team in the actor's organization, with the actor as its owner."""
     _require_actor(actor)
     if not actor.organization_id:
-        raise PermissionDenied("Join an organization before creating teams.")
+        raise PermissionDenied(gettext("Join an organization before creating teams."))
     team = Team(organization_id=actor.organization_id, created_by=actor)
     _name_set(team, name)
     with transaction.atomic():
@@ -199,11 +200,13 @@ def team_member_add(*, actor, team_id, user_guid, role: TeamRole | str) -> TeamM
                 .first()
             )
         if user is None:
-            raise NotFound("User not found.", field="userId")
+            raise NotFound(gettext("User not found."), field="userId")
         if not roles.can_add(perms, role):
             raise PermissionDenied()
         if TeamMembership.objects.filter(team=team, user=user).exists():
-            raise AlreadyMember("This person is already a member of the team.", field="userId")
+            raise AlreadyMember(
+                gettext("This person is already a member of the team."), field="userId"
+            )
         membership = TeamMembership.objects.create(team=team, user=user, role=role)
         _permissions_sync(team=team, user_id=user.pk, role=role)
         _team_audit(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
+from django.utils.translation import gettext
 from strawberry.types import Info
 
 from accounts.ratelimit import client_address
@@ -33,7 +36,7 @@ def permission_group_names(ids: list[strawberry.ID] | None) -> list[str]:
     for value in ids or []:
         parsed = node_key(value, "PermissionGroup")
         if parsed is None:
-            raise Invalid("Not a permission group id.", field="permissionGroupIds")
+            raise Invalid(gettext("Not a permission group id."), field="permissionGroupIds")
         names.append(parsed)
     return names
 
@@ -46,11 +49,21 @@ class Mutation:
         info: Info,
         email: str,
         permission_group_ids: list[strawberry.ID] | None = None,
+        language: Annotated[
+            str | None,
+            strawberry.argument(
+                description=(
+                    "The email's language when the address has no account (an account's "
+                    "owner reads it in their own); default: the organization's language."
+                )
+            ),
+        ] = None,
     ) -> InvitationType:
         return invitation_create(
             actor=require_viewer(info),
             email=email,
             permission_group_names=permission_group_names(permission_group_ids),
+            language=language,
         )
 
     @input_mutation(description="Send an invitation again with a new token and expiry.")
@@ -93,15 +106,22 @@ class Mutation:
 
     @input_mutation(
         description=(
-            "Rename the viewer's organization and/or require a second factor of every "
-            "member (mfaRequired: until they set one up, members may only do that; see "
-            "MFA_REQUIRED). Fields left out stay."
+            "Rename the viewer's organization, require a second factor of every member "
+            "(mfaRequired: until they set one up, members may only do that; see "
+            "MFA_REQUIRED) and/or set the language of invitations to people without an "
+            "account (language). Fields left out stay."
         )
     )
     def update_organization(
-        self, info: Info, name: str | None = None, mfa_required: bool | None = None
+        self,
+        info: Info,
+        name: str | None = None,
+        mfa_required: bool | None = None,
+        language: str | None = None,
     ) -> OrganizationType:
-        return organization_update(actor=require_viewer(info), name=name, mfa_required=mfa_required)
+        return organization_update(
+            actor=require_viewer(info), name=name, mfa_required=mfa_required, language=language
+        )
 
     @input_mutation(
         sensitive=True,

@@ -118,6 +118,9 @@ class OrganizationType(Scoped, relay.Node):
     mfa_required: bool = strawberry_django.field(
         description="Every member must set up a second factor (see MFA_REQUIRED)."
     )
+    language: str = strawberry_django.field(
+        description="The language of invitations to people who have no account yet."
+    )
 
     @strawberry_django.field(only=["plan"])
     def plan(self) -> PlanType:

@@ -64,8 +64,8 @@ def test_every_email_arrives_once_in_order_after_an_outage(smtp, caplog):
     smtp.refuse = 4  # down for the first attempts
     with transaction.atomic():
         for _ in range(3):
-            email_send(to="ada@example.net", template="password_changed", context={})
-        email_send(to="bob@example.org", template="password_changed", context={})
+            email_send(to="ada@example.net", template="password_changed", context={}, recipient=None)
+        email_send(to="bob@example.org", template="password_changed", context={}, recipient=None)
     with caplog.at_level(logging.WARNING):
         work()
 
@@ -100,8 +100,8 @@ def test_emails_to_one_recipient_keep_the_order_they_were_made_in(smtp):
 def test_an_email_is_given_up_after_the_retries_and_staff_can_retry_it(smtp, settings, caplog):
     settings.EMAIL_RETRY_MAX = 3
     smtp.refuse = 1000
-    email_send(to="ada@example.net", template="password_changed", context={})
-    email_send(to="ada@example.net", template="password_changed", context={})
+    email_send(to="ada@example.net", template="password_changed", context={}, recipient=None)
+    email_send(to="ada@example.net", template="password_changed", context={}, recipient=None)
     with caplog.at_level(logging.ERROR):
         work(until=lambda: OutgoingEmail.objects.filter(failed_at__isnull=False).count() == 2)
 
@@ -173,7 +173,7 @@ def test_answers_never_wait_for_the_mail_server(database_tasks, settings):
 def test_health_reports_the_task_lag_and_ready_fails_past_the_limit(database_tasks, settings):
     settings.TASKS_MAX_LAG = 60
     assert Client().get("/api/user/ready/").status_code == 200
-    email_send(to="ada@example.net", template="password_changed", context={})
+    email_send(to="ada@example.net", template="password_changed", context={}, recipient=None)
     DBTaskResult.objects.update(enqueued_at=timezone.now() - timedelta(seconds=120))
 
     health = Client().get("/api/user/health/")

@@ -75,7 +75,7 @@ def test_two_workers_never_send_an_email_twice(smtp, database_tasks):
     recipients = [f"person{index % 7}@example.net" for index in range(40)]
     with transaction.atomic():
         for recipient in recipients:
-            email_send(to=recipient, template="password_changed", context={})
+            email_send(to=recipient, template="password_changed", context={}, recipient=None)
     workers = [worker(smtp), worker(smtp)]
     try:
         wait_for(lambda: len(smtp.received) >= 40 and not OutgoingEmail.objects.exists())
@@ -89,7 +89,7 @@ def test_two_workers_never_send_an_email_twice(smtp, database_tasks):
 
 def test_a_killed_workers_task_is_delivered_by_another(smtp, database_tasks):
     smtp.hang = 1  # the first delivery stops answering in the middle
-    email_send(to="ada@example.net", template="password_changed", context={})
+    email_send(to="ada@example.net", template="password_changed", context={}, recipient=None)
     first = worker(smtp)
     try:
         assert smtp.hanging.wait(timeout=30), "the worker never reached the mail server"

@@ -113,7 +113,7 @@ def test_the_admin_records_its_sign_ins_and_changes(organization):
     csrf = {"csrfmiddlewaretoken": client.http.cookies["csrftoken"].value}
     renamed = client.http.post(
         f"/admin/accounts/organization/{organization.pk}/change/",
-        {"name": "Renamed", "plan": organization.plan, "domain": "", **csrf},
+        {"name": "Renamed", "plan": organization.plan, "domain": "", "language": "en", **csrf},
     )
     assert renamed.status_code == 302
     event = AuditEvent.objects.get(action="admin.organization.changed")
