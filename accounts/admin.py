@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy
 
 from accounts.audit import Target, audit_organization_forget, audit_record
 from accounts.emails import email_retry
@@ -79,12 +80,12 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
     # profile data below, where they are stored.
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        ("Personal info", {"fields": ("email",)}),
+        (gettext_lazy("Personal info"), {"fields": ("email",)}),
         (
-            "Permissions",
+            gettext_lazy("Permissions"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
-        ("Important dates", {"fields": ("last_login", "date_joined")}),
+        (gettext_lazy("Important dates"), {"fields": ("last_login", "date_joined")}),
         (
             "Roster",
             {"fields": ("email_verified", "organization", "language", "timezone", "external_id")},
@@ -141,7 +142,7 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
-    @admin.action(description="Retry delivery of the selected emails")
+    @admin.action(description=gettext_lazy("Retry delivery of the selected emails"))
     def retry(self, request, queryset):
         for email in queryset:
             email_retry(email)

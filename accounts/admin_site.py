@@ -13,6 +13,7 @@ from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig as DjangoAdminConfig
 from django.contrib.auth import logout as auth_logout
 from django.http import HttpResponse
+from django.utils.translation import gettext
 
 
 class AdminConfig(DjangoAdminConfig):
@@ -55,12 +56,12 @@ class AdminSite(admin.AdminSite):
             return response
         rate_limits_undo(limits)  # signed in: only failures count
         if has_second_factor(user):
-            refusal = (
+            refusal = gettext(
                 "This account has a second factor: sign in through Roster (login, then "
                 "verifyMfa), then open the admin."
             )
         elif mfa_enrollment_required(user):
-            refusal = (
+            refusal = gettext(
                 "Your organization requires a second factor: set one up through Roster, "
                 "then open the admin."
             )

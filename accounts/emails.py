@@ -28,7 +28,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 
-from accounts.models import OutgoingEmail
+from accounts.models import OutgoingEmail, User
 from backend.i18n import language_is_valid, timezone_is_valid
 
 logger = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ def frontend_url(path: str, **params: str) -> str:
 
 
 def email_send(
-    *, to: str, template: str, context: dict, recipient, language: str | None = None
+    *, to: str, template: str, context: dict, recipient: User | None, language: str | None = None
 ) -> None:
     """Queue ``accounts/email/<template>`` ({_subject,}.txt and .html) for ``to``, in the
     current transaction: it is sent once that commits, and never if it rolls back.

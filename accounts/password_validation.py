@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import password_validation
+from django.utils.translation import ngettext
 
 
 class UserAttributeSimilarityValidator(password_validation.UserAttributeSimilarityValidator):
@@ -25,3 +26,15 @@ class UserAttributeSimilarityValidator(password_validation.UserAttributeSimilari
         # A user without profile data (e.g. not saved yet) has no names to compare.
         profile = getattr(user, "profile", None) if user is not None else None
         self.profile_validator.validate(password, profile)
+
+
+class MinimumLengthValidator(password_validation.MinimumLengthValidator):
+    """Django's, with its message in Roster's catalogs: Django's own Dutch catalog lacks
+    the message Django 5.2 uses (Django's other languages have it)."""
+
+    def get_error_message(self):
+        return ngettext(
+            "This password is too short. It must contain at least %(min_length)d character.",
+            "This password is too short. It must contain at least %(min_length)d characters.",
+            self.min_length,
+        ) % {"min_length": self.min_length}

@@ -37,7 +37,7 @@ def language_error(code: str | None, *, field: str = "language") -> ErrorMessage
     """The INVALID message for a language code Roster does not speak (None: it does)."""
     if code is None or language_is_valid(code):
         return None
-    choices = ", ".join(code for code, _ in settings.LANGUAGES)
+    choices = ", ".join(known for known, _name in settings.LANGUAGES)
     return ErrorMessage(
         gettext("Choose one of: %(choices)s.") % {"choices": choices}, "INVALID", field
     )
@@ -47,6 +47,12 @@ def language_require(code: str | None, *, field: str = "language") -> None:
     """INVALID unless ``code`` is None or a language Roster speaks."""
     if (problem := language_error(code, field=field)) is not None:
         raise Invalid(problem.message, field=problem.field, errors=[problem])
+
+
+def language_current() -> str:
+    """The language this request is answered in (a new account starts with it)."""
+    code = (translation.get_language() or "").split("-")[0]
+    return code if language_is_valid(code) else settings.LANGUAGE_CODE
 
 
 def language_of(user) -> str | None:

@@ -16,6 +16,7 @@ import filecmp
 import io
 import itertools
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -37,6 +38,7 @@ MAKEMESSAGES_OPTIONS = {
     "add_location": "file",
     "ignore_patterns": ["tests/*", "bench/*", "docs/*", "build/*", "media/*"],
 }
+_PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 # Lines of a catalog's header that every extraction rewrites.
 _VOLATILE_HEADER = ("POT-Creation-Date:",)
 
@@ -91,6 +93,18 @@ def compile_all(root: Path = ROOT) -> list[Path]:
     return written
 
 
+def _messages(po: Path):
+    """Each message of a catalog as (its ids, its translations), plural forms included."""
+    with po.open("rb") as source:
+        catalog = read_po(source, locale=po.parent.parent.name)
+    for message in catalog:
+        if not message.id:
+            continue  # the header
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        yield message, ids, strings
+
+
 def untranslated(root: Path = ROOT) -> dict[Path, list[str]]:
     """Per catalog, the messages with no translation, or only a fuzzy (unreviewed) one."""
     missing: dict[Path, list[str]] = {}
@@ -98,16 +112,24 @@ def untranslated(root: Path = ROOT) -> dict[Path, list[str]]:
         if not po.exists():
             missing[po] = ["(the catalog is missing)"]
             continue
-        with po.open("rb") as source:
-            catalog = read_po(source, locale=po.parent.parent.name)
-        for message in catalog:
-            if not message.id:
-                continue  # the header
-            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for message, ids, strings in _messages(po):
             if message.fuzzy or not all(strings):
-                ids = message.id if isinstance(message.id, tuple) else (message.id,)
                 missing.setdefault(po, []).append(ids[0])
     return missing
+
+
+def placeholders_lost(root: Path = ROOT) -> dict[Path, list[str]]:
+    """Per catalog, the translations whose ``%(name)s`` placeholders are not those of
+    their message (a lost one would show as nothing, an extra one would fail)."""
+    wrong: dict[Path, list[str]] = {}
+    for po in catalogs(root):
+        if not po.exists():
+            continue
+        for _message, ids, strings in _messages(po):
+            wanted = set(_PLACEHOLDER.findall(ids[-1]))
+            if any(string and set(_PLACEHOLDER.findall(string)) != wanted for string in strings):
+                wrong.setdefault(po, []).append(ids[0])
+    return wrong
 
 
 def gettext_available() -> bool:

@@ -42,6 +42,7 @@ from accounts.services.ownership import email_ownership_prove, registration_comp
 from accounts.services.registration import pending_registration_start
 from accounts.signals import user_display_name_changed
 from backend.errors import AccountDisabled, Invalid, InvalidCredentials, MfaRequired
+from backend.i18n import language_current
 from backend.validation import fields_validate
 
 logger = logging.getLogger(__name__)
@@ -181,6 +182,7 @@ def _user_create(*, provider: str, profile: ExternalProfile) -> User:
         first_name=profile.first_name or "",
         last_name=profile.last_name or "",
         email_verified=profile.email_verified,
+        language=language_current(),
     )
     UserExternalAuthentication.objects.create(
         user=user, provider=provider, external_id=profile.sub, auth_type="oidc"

@@ -47,6 +47,7 @@ from accounts.services.ownership import email_ownership_prove, registration_comp
 from accounts.signals import user_look_alike_built
 from accounts.tokens import Purpose
 from backend.errors import Invalid, RegistrationCompletionRequired, TokenExpired, TokenInvalid
+from backend.i18n import language_current
 from backend.validation import fields_validate
 
 LOOK_ALIKE_PK = -1
@@ -160,6 +161,7 @@ def _user_create(
                     password=password,
                     first_name=candidate.profile.first_name,
                     last_name=candidate.profile.last_name,
+                    language=language_current(),
                 )
                 if invitation_token is not None:
                     invitation_join_new_user(user=user, token=invitation_token)
@@ -325,6 +327,7 @@ def _owner_takes_over(
         first_name=first_name,
         last_name=last_name,
         email_verified=True,
+        language=language_current(),
     )
     organization_create(name=organization_name, administrator=owner)
     return owner

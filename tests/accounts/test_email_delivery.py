@@ -64,7 +64,9 @@ def test_every_email_arrives_once_in_order_after_an_outage(smtp, caplog):
     smtp.refuse = 4  # down for the first attempts
     with transaction.atomic():
         for _ in range(3):
-            email_send(to="ada@example.net", template="password_changed", context={}, recipient=None)
+            email_send(
+                to="ada@example.net", template="password_changed", context={}, recipient=None
+            )
         email_send(to="bob@example.org", template="password_changed", context={}, recipient=None)
     with caplog.at_level(logging.WARNING):
         work()

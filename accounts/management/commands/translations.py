@@ -30,6 +30,9 @@ class Command(BaseCommand):
             problems = [
                 f"{po.relative_to(translations.ROOT)}: {len(ids)} untranslated, e.g. {ids[0]!r}"
                 for po, ids in translations.untranslated().items()
+            ] + [
+                f"{po.relative_to(translations.ROOT)}: placeholders changed in {ids[0]!r}"
+                for po, ids in translations.placeholders_lost().items()
             ]
             if translations.gettext_available():
                 problems += [
