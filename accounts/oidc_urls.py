@@ -8,6 +8,7 @@ from functools import wraps
 
 from django.http import Http404, JsonResponse
 from django.urls import path
+from django.utils.translation import gettext
 from mozilla_django_oidc.views import OIDCLogoutView
 
 from accounts.oidc import AuthenticationCallbackView, AuthenticationRequestView
@@ -15,7 +16,7 @@ from accounts.oidc_client import oidc_enabled
 
 
 def oidc_disabled(request, *args, **kwargs):
-    return JsonResponse({"detail": "OIDC is off: no provider is configured."}, status=404)
+    return JsonResponse({"detail": gettext("OIDC is off: no provider is configured.")}, status=404)
 
 
 def _when_enabled(view):

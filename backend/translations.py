@@ -132,6 +132,23 @@ def placeholders_lost(root: Path = ROOT) -> dict[Path, list[str]]:
     return wrong
 
 
+def compiled_check(app_configs=None, **kwargs) -> list:
+    """A system check: a catalog without its compiled ``.mo`` would answer in English."""
+    from django.core.checks import Warning
+
+    missing = [po for po in catalogs() if po.exists() and not po.with_suffix(".mo").exists()]
+    if not missing:
+        return []
+    return [
+        Warning(
+            f"{len(missing)} translation catalog(s) not compiled, e.g. {missing[0]}: "
+            "their languages would answer in English.",
+            hint="Run: python -m backend.translations",
+            id="roster.W001",
+        )
+    ]
+
+
 def gettext_available() -> bool:
     return all(shutil.which(tool) for tool in ("xgettext", "msgmerge", "msguniq", "msgattrib"))
 

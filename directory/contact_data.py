@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError as SchemaError
 
@@ -70,18 +70,56 @@ def _path(error: SchemaError) -> str:
     return text
 
 
+def _names(names) -> str:
+    return ", ".join(repr(name) for name in names)
+
+
 def _describe(error: SchemaError) -> str:
-    if error.validator == "format":
-        if error.validator_value == "email":
+    """The problem in the caller's language, for each rule the schema uses."""
+    rule, value, instance = error.validator, error.validator_value, error.instance
+    if rule == "format":
+        if value == "email":
             return gettext("not a valid email address.")
         return gettext("not a valid http(s) URL.")
-    if error.validator == "pattern":
+    if rule == "pattern":
         return gettext("not a valid phone number.")
-    return error.message
+    if rule == "additionalProperties" and isinstance(instance, dict):
+        unexpected = [name for name in instance if name not in error.schema.get("properties", {})]
+        return ngettext(
+            "Additional properties are not allowed (%(names)s was unexpected)",
+            "Additional properties are not allowed (%(names)s were unexpected)",
+            len(unexpected),
+        ) % {"names": _names(unexpected)}
+    if rule == "required" and isinstance(instance, dict):
+        missing = [name for name in value if name not in instance]
+        return gettext("%(name)s is a required property") % {"name": _names(missing)}
+    if rule == "type":
+        return gettext("%(value)s is not of type %(type)s") % {
+            "value": repr(instance),
+            "type": repr(value),
+        }
+    if rule == "enum":
+        return gettext("must be one of: %(choices)s.") % {"choices": _names(value)}
+    if rule == "maxLength":
+        return ngettext("at most %(limit)d character.", "at most %(limit)d characters.", value) % {
+            "limit": value
+        }
+    if rule == "minLength":
+        return gettext("must not be empty.")
+    if rule == "maxItems":
+        return ngettext("at most %(limit)d item.", "at most %(limit)d items.", value) % {
+            "limit": value
+        }
+    if rule == "minProperties":
+        return gettext("needs a value besides its type.")
+    return gettext("not valid here.")
 
 
 def _message(error: SchemaError) -> str:
-    message = f"{_path(error)}: {_describe(error)}"
+    message = gettext("%(path)s: %(problem)s") % {
+        "path": _path(error),
+        "problem": _describe(error),
+    }
     if len(message) > MESSAGE_MAX_CHARS:
         message = message[: MESSAGE_MAX_CHARS - 1] + "…"
     return message

@@ -39,6 +39,23 @@ class NullCharactersInLiterals(ValidationRule):
             self.report_error(null_character_error(node))
 
 
+class NullCharacterMessagesTranslated(SchemaExtension):
+    """Validation results are cached per document, whoever sent it first: a NUL error
+    taken from the cache is answered in this caller's language. Listed after the cache,
+    whose answer is there when this hook starts (and read before the hooks end)."""
+
+    def on_validate(self):
+        context = self.execution_context
+        if context.pre_execution_errors:
+            context.pre_execution_errors = [
+                null_character_error(error.nodes)
+                if (error.extensions or {}).get("code") == _validator.code
+                else error
+                for error in context.pre_execution_errors
+            ]
+        yield
+
+
 class NullCharactersInVariables(SchemaExtension):
     """A variable value holds a NUL: the operation is not executed."""
 

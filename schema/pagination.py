@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Generic
 import strawberry
 import strawberry_django
 from django.db.models import QuerySet
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 from strawberry import relay
 from strawberry.extensions import FieldExtension
 from strawberry.relay import NodeType, PageInfo, from_base64, to_base64
@@ -31,12 +31,24 @@ def page_arguments_check(info: Info, arguments: dict[str, Any], *, offsets: bool
     """INVALID for a page size over the schema's maximum, a negative one, or (``offsets``:
     cursors are offsets) a cursor this API never handed out; strawberry's own reading of the
     arguments decides. A keyset connection reads its cursors itself."""
+    limit = info.schema.config.relay_max_results
+    for name in ("first", "last"):
+        size = arguments.get(name)
+        if isinstance(size, int) and size < 0:
+            raise Invalid(
+                gettext("Argument '%(argument)s' must be a non-negative integer.")
+                % {"argument": name}
+            )
+        if isinstance(size, int) and size > limit:
+            raise Invalid(
+                gettext("Argument '%(argument)s' cannot be higher than %(limit)d.")
+                % {"argument": name, "limit": limit}
+            )
     cursors = PAGE_ARGUMENTS if offsets else ("first", "last")
     try:
         SliceMetadata.from_arguments(info, **{name: arguments.get(name) for name in cursors})
     except (ValueError, TypeError) as error:
-        message = str(error)
-        raise Invalid(message if message.startswith("Argument '") else INVALID_CURSOR) from error
+        raise Invalid(INVALID_CURSOR) from error
 
 
 class PageArgumentsCheck(FieldExtension):

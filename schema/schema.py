@@ -29,7 +29,11 @@ from schema.directory.mutations import Mutation as ContactsMutation
 from schema.directory.queries import Query as ContactsQuery
 from schema.errors import ErrorPolicy, is_expected
 from schema.ids import NodeIdsParsed
-from schema.inputs import NullCharactersInLiterals, NullCharactersInVariables
+from schema.inputs import (
+    NullCharacterMessagesTranslated,
+    NullCharactersInLiterals,
+    NullCharactersInVariables,
+)
 from schema.limits import DirectivesLimiter, OneSensitiveFieldPerDocument
 from schema.oidc.mutations import Mutation as OidcMutation
 from schema.organizations.mutations import Mutation as OrganizationsMutation
@@ -118,6 +122,7 @@ def _extensions():
         # the same few documents again and again (bounded LRU caches, shared per process).
         ParserCache,
         ValidationCache,
+        NullCharacterMessagesTranslated,
         DirectivesLimiter,
         SecondFactorPolicy,
     ]

@@ -262,7 +262,7 @@ def user_login_external(*, request: HttpRequest, access_token: str) -> User | Mf
     several factors itself. Counted per client address."""
     rate_limit_hit(scope=EXTERNAL_LOGIN_SCOPE, identity=client_address(request))
     if not oidc_client.oidc_enabled():
-        raise InvalidCredentials("Sign-in through an identity provider is not configured.")
+        raise InvalidCredentials(gettext("Sign-in through an identity provider is not configured."))
     user, grant = _access_token_user(access_token)
     if not grant.multi_factor and has_second_factor(user):
         return mfa_challenge_start(request=request, user=user, method="access_token")

@@ -65,7 +65,7 @@ def _email_normalized(email: str) -> str:
 
 def _invitation_send(invitation: Invitation, token: str) -> None:
     """Email the invitation: to an account's owner in their language and time zone, to
-    anyone else in the invitation's language, else the organization's."""
+    anyone else in the invitation's language, else the organization's (in UTC)."""
     inviter = invitation.inviter
     email_send(
         to=invitation.email,
@@ -77,7 +77,9 @@ def _invitation_send(invitation: Invitation, token: str) -> None:
             "expires_at": invitation.expires_at,
             "link": frontend_url("invitation", token=token),
         },
-        recipient=User.objects.filter(email__iexact=invitation.email).first(),
+        # An account whose address is proven; a pending registration's language is the
+        # choice of whoever registered the address, not necessarily its owner.
+        recipient=User.objects.filter(email__iexact=invitation.email, email_verified=True).first(),
         language=invitation.language or invitation.organization.language,
     )
 

@@ -24,15 +24,20 @@ from accounts.selectors import invitations_pending
 from accounts.services.groups import permission_groups_setup
 from accounts.signals import organization_wiping_out
 from backend.errors import Invalid, PermissionDenied, SeatLimitReached, Unauthenticated
-from backend.i18n import language_require
+from backend.i18n import language_is_valid, language_require
 from backend.validation import fields_validate
 
 
 @transaction.atomic
 def organization_create(*, name: str, administrator: User, plan: str | None = None) -> Organization:
-    """A new organization on the default plan with ``administrator`` as its first member."""
+    """A new organization on the default plan with ``administrator`` as its first member;
+    its invitations are written in the founder's language until an administrator says."""
     organization = Organization.objects.create(
-        name=name.strip()[:100], plan=plan or settings.DEFAULT_SUBSCRIPTION
+        name=name.strip()[:100],
+        plan=plan or settings.DEFAULT_SUBSCRIPTION,
+        language=administrator.language
+        if language_is_valid(administrator.language)
+        else settings.LANGUAGE_CODE,
     )
     administrator.organization = organization
     administrator.save(update_fields=["organization"])

@@ -194,7 +194,7 @@ def contact_delete(*, actor, contact_id: uuid.UUID) -> Contact | None:
     contact = _visible(actor=actor, contact_id=contact_id, for_update=True)
     if not contact_can_delete(actor=actor, contact=contact):
         if contact.is_profile:
-            raise PermissionDenied("A profile contact cannot be deleted.")
+            raise PermissionDenied(gettext("A profile contact cannot be deleted."))
         raise PermissionDenied(gettext("Only the owner of this contact can delete it."))
     base = contact.override
     contact.delete()

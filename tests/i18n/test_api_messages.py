@@ -146,3 +146,36 @@ def test_updating_the_language_changes_the_language_of_the_next_answers(organiza
     caller = client("de", user)
     caller.mutate("updateProfile", {"language": "nl"}, "... on User { language }")
     assert caller.execute(AUDIT).errors[0]["message"] == NO_PERMISSION["nl"]
+
+
+def test_a_cached_validation_answers_each_caller_in_their_language(db):
+    """Validation is cached per document: the second caller must not read the first's."""
+    document = 'query { contacts(search: "a\\u0000b") { totalCount } }'
+    answers = {
+        language: client(language).execute(document).errors[0]
+        for language in ("fr", "en", "de", "fr")
+    }
+    assert {language: error["message"] for language, error in answers.items()} == {
+        "fr": "Le caractère nul n’est pas autorisé.",
+        "en": "Null characters are not allowed.",
+        "de": "Nullzeichen sind nicht erlaubt.",
+    }
+    assert {error["extensions"]["code"] for error in answers.values()} == {
+        "null_characters_not_allowed"
+    }
+
+
+def test_page_and_contact_data_messages_are_translated(organization):
+    user = UserFactory(organization=organization, language="fr")
+    capped = client(user=user).execute("{ teams(first: 101) { totalCount } }")
+    assert capped.error_codes() == ["INVALID"]
+    assert capped.errors[0]["message"] == "L'argument « first » ne peut pas dépasser 100."
+    refused = client(user=user).mutate(
+        "createContact",
+        {"fullName": "Ada", "data": {"emails": [{"type": "Work"}], "nickname": "x"}},
+        MESSAGES,
+    )
+    assert [(m["code"], m["field"], m["message"]) for m in refused["messages"]] == [
+        ("INVALID", "data", "data : Champs supplémentaires non autorisés ('nickname' inattendu)"),
+        ("INVALID", "data", "data.emails[0] : 'value' est obligatoire"),
+    ]

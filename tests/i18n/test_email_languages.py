@@ -131,3 +131,62 @@ def test_a_new_account_starts_in_the_language_of_its_registration(db, send_now):
     assert User.objects.get(email="neu@example.org").language == "fr"
     [verification] = mails_to("neu@example.org")
     assert language_of(verification) == "fr"
+
+
+def test_a_member_who_may_not_invite_is_refused_before_the_language_is_read(
+    organization, user, make_client, send_now
+):
+    with send_now():
+        payload = make_client(user).mutate(
+            "invite", {"email": "new@example.org", "language": "klingon"}, INVITATION
+        )
+    assert [m["code"] for m in payload["messages"]] == ["PERMISSION_DENIED"]
+    assert mails_to("new@example.org") == []
+
+
+def test_an_unproven_account_does_not_choose_the_language_of_an_invitation(
+    organization, make_client, send_now
+):
+    """Whoever registered an address they do not own chose that account's language: the
+    invitation to the address is written in the organization's."""
+    UserFactory(email="new@example.org", email_verified=False, language="de", organization=None)
+    organization.language = "nl"
+    organization.save()
+    admin = administrator(organization=organization)
+    with send_now():
+        make_client(admin).mutate("invite", {"email": "new@example.org"}, INVITATION)
+    [message] = mails_to("new@example.org")
+    assert language_of(message) == "nl"
+
+
+def test_a_new_organization_invites_in_its_founders_language(db):
+    from accounts.services.organizations import organization_create
+
+    founder = UserFactory(organization=None, language="fr")
+    assert organization_create(name="Acme", administrator=founder).language == "fr"
+
+
+def test_emails_queued_before_expiry_dates_get_theirs(db, settings):
+    """The data migration gives an email queued without an expiry date the one its link
+    had: when it was made plus its lifetime."""
+    import importlib
+
+    from django.apps import apps
+
+    from accounts.models import OutgoingEmail
+
+    migration = importlib.import_module("accounts.migrations.0016_outgoing_email_expiry")
+    old = OutgoingEmail.objects.create(
+        to="ada@example.org", template="email_change_requested", context={"revert_days": 7}
+    )
+    current = OutgoingEmail.objects.create(
+        to="ada@example.org",
+        template="password_reset",
+        context={"expires_at": "2030-01-01T00:00:00+00:00"},
+    )
+    migration.expiry_add(apps, None)
+    old.refresh_from_db()
+    current.refresh_from_db()
+    expected = old.created_at + settings.EMAIL_CHANGE_REVERT_LIFETIME
+    assert old.context["expires_at"] == expected.isoformat()
+    assert current.context["expires_at"] == "2030-01-01T00:00:00+00:00"

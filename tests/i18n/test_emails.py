@@ -345,10 +345,13 @@ EXPECTED = {
 }
 
 
-def render(email: str, language: str, time_zone: str = "UTC", *, address="ada@example.com"):
-    """The email as the worker sends it to an account of ``language`` and ``time_zone``."""
+def render(
+    email: str, language: str, time_zone: str = "UTC", *, address="ada@example.com", **names
+):
+    """The email as the worker sends it to an account of ``language`` and ``time_zone``
+    (``names``: context values in place of the usual ones)."""
     template, _, _event = email.partition(":")
-    context = {"first_name": "Ada", "reset_link": "https://app/r", **CONTEXTS[email]}
+    context = {"first_name": "Ada", "reset_link": "https://app/r", **CONTEXTS[email], **names}
     reader = SimpleNamespace(language=language, timezone=time_zone)
     email_send(to=address, template=template, context=context, recipient=reader)
     mail.outbox.clear()
@@ -416,13 +419,37 @@ def test_dates_are_in_the_recipients_language_and_time_zone(language, time_zone,
         assert expected in text_of(html_body)
 
 
-def test_names_in_an_html_email_are_escaped():
-    context = dict(CONTEXTS["invitation"], inviter_name="<b>Mallory</b>")
-    reader = SimpleNamespace(language="fr", timezone="UTC")
-    email_send(to="x@example.com", template="invitation", context=context, recipient=reader)
-    mail.outbox.clear()
-    emails_deliver_to("x@example.com")
-    [(html_body, _)] = mail.outbox[0].alternatives
-    assert "<b>Mallory" not in html_body
-    assert "&lt;b&gt;Mallory&lt;/b&gt;" in html_body
-    assert "<b>Mallory</b>" in mail.outbox[0].subject  # plain text: shown as typed
+MARKUP = '<img src=x onerror="alert(1)">'
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize(
+    ("email", "name"),
+    [
+        ("invitation", "inviter_name"),
+        ("invitation", "organization_name"),
+        ("password_changed", "first_name"),
+        ("second_factor_notice:passkey_added", "name"),
+    ],
+)
+def test_names_in_an_html_email_are_escaped(email, name, language):
+    """Names are the users' own text: markup in them is shown, never run, in every
+    language (the translations wrap them, the templates escape them)."""
+    message, html_body = render(email, language, **{name: MARKUP})
+    assert "<img" not in html_body
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html_body
+    assert MARKUP in message.body  # the plain-text part shows it as typed
+
+
+def test_a_subject_is_one_line_whatever_the_names_hold():
+    message, _ = render("invitation", "de", inviter_name="Eve\r\nBcc: x@evil.test")
+    assert "\n" not in message.subject and "\r" not in message.subject
+    assert "Bcc" not in str(message.message()["Bcc"] or "")
+    assert message.bcc == []
+
+
+def test_a_recipient_with_an_unknown_language_or_time_zone_reads_the_defaults():
+    message, _ = render("password_reset", "xx", "Mars/Olympus")
+    assert message.extra_headers["Content-Language"] == "en"
+    assert "(UTC)" in message.body
+    assert message.subject == EXPECTED["password_reset"]["en"][0]
