@@ -287,6 +287,54 @@ class EmailChange(models.Model):
         return f"email change of {self.user_id}"
 
 
+class OrganizationSso(models.Model):
+    """An organization's own OIDC provider (enterprise SSO, ``accounts.services.sso``)."""
+
+    organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="sso")
+    issuer = models.URLField(max_length=500)
+    client_id = models.CharField(max_length=255)
+    # Fernet ciphertext under FIELD_ENCRYPTION_KEY (backend.crypto); never answered.
+    client_secret = models.TextField()
+    # Members whose email is in a verified domain sign in through the provider only.
+    enforced = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"SSO of {self.organization_id}: {self.issuer}"
+
+
+class OrganizationDomain(models.Model):
+    """A mail domain an organization's SSO serves, once its DNS proves the claim."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="domains")
+    name = models.CharField(max_length=253)  # lower case, IDNA (ASCII)
+    verification_token = models.CharField(max_length=64)
+    verified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="organization_domain_once"
+            ),
+            # A domain routes the sign-ins of one organization at a time.
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=models.Q(verified_at__isnull=False),
+                name="domain_verified_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def verification_record(self) -> str:
+        """The TXT record that proves control of the domain."""
+        return f"roster-verification={self.verification_token}"
+
+
 class Invitation(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey(

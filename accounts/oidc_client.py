@@ -80,12 +80,13 @@ def provider_config() -> ProviderConfig:
     return ProviderConfig(issuer=issuer, **explicit)
 
 
-def discovery_document(issuer: str) -> dict:
-    """``<issuer>/.well-known/openid-configuration``, fetched once and cached."""
+def discovery_document(issuer: str, *, fresh: bool = False) -> dict:
+    """``<issuer>/.well-known/openid-configuration``, fetched once and cached (``fresh``:
+    fetched now, as when an administrator saves a provider)."""
     now = time.monotonic()
     with _lock:
         cached = _discovery.get(issuer)
-    if cached and now - cached[0] < settings.OIDC_DISCOVERY_TTL:
+    if cached and not fresh and now - cached[0] < settings.OIDC_DISCOVERY_TTL:
         return cached[1]
     document = _get_json(f"{issuer.rstrip('/')}/.well-known/openid-configuration")
     named = document.get("issuer") if isinstance(document, dict) else None
@@ -95,6 +96,16 @@ def discovery_document(issuer: str) -> dict:
     with _lock:
         _discovery[issuer] = (now, document)
     return document
+
+
+def key_set_fetch(jwks_uri: str) -> list:
+    """The keys a provider publishes at ``jwks_uri`` (ProviderUnavailable when it cannot
+    be read)."""
+    document = _get_json(jwks_uri)
+    keys = document.get("keys") if isinstance(document, dict) else None
+    if not isinstance(keys, list):
+        raise ProviderUnavailable(f"GET {jwks_uri}: no key set")
+    return keys
 
 
 def provider_caches_clear() -> None:

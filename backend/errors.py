@@ -186,6 +186,16 @@ class RegistrationCompletionRequired(DomainError):
     )
 
 
+class SsoRequired(DomainError):
+    code = "SSO_REQUIRED"
+    default_message = _("This email address signs in through its organization's identity provider.")
+
+
+class DomainNotVerified(DomainError):
+    code = "DOMAIN_NOT_VERIFIED"
+    default_message = _("The domain's DNS does not hold its verification record yet.")
+
+
 class PreflightRequired(DomainError):
     code = "PREFLIGHT_REQUIRED"
     default_message = _("A GET request must carry a header that needs a CORS preflight.")

@@ -333,6 +333,10 @@ OIDC_OP_INTROSPECTION_ENDPOINT = env("OIDC_OP_INTROSPECTION_ENDPOINT")
 # Opt-in for providers that offer neither: accept any token their userinfo accepts,
 # also tokens issued to their other clients.
 OIDC_ACCESS_TOKEN_USERINFO_ONLY = env_bool("OIDC_ACCESS_TOKEN_USERINFO_ONLY")
+# Enterprise SSO: the DNS server asked for domain proofs ("host:port"; empty: the
+# system's resolvers), and how long one lookup may take (seconds).
+SSO_DNS_RESOLVER = env("SSO_DNS_RESOLVER")
+SSO_DNS_TIMEOUT = float(env("SSO_DNS_TIMEOUT", "5"))
 LOGIN_REDIRECT_URL = env("OIDC_LOGIN_REDIRECT_URL", FRONTEND_URL + "/")
 LOGIN_REDIRECT_URL_FAILURE = env("OIDC_LOGIN_FAILURE_URL", FRONTEND_URL + "/login")
 LOGOUT_REDIRECT_URL = env("OIDC_LOGOUT_REDIRECT_URL", FRONTEND_URL + "/")
@@ -394,6 +398,8 @@ RATE_LIMITS = {
     # Each avatar upload decodes an image: bounded per user, also across aliases.
     "avatar-user": (env_int("RATE_LIMIT_AVATAR_USER", 30), 60 * 60),
     "data-export-user": (env_int("RATE_LIMIT_DATA_EXPORT_USER", 5), 60 * 60),
+    # Each domain verification asks DNS: bounded per organization.
+    "domain-verify": (env_int("RATE_LIMIT_DOMAIN_VERIFY", 30), 60 * 60),
 }
 # Number of reverse proxies in front of Roster that append to X-Forwarded-For (0: none).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)

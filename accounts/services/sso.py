@@ -1,0 +1,244 @@
+"""Enterprise SSO: an organization's own OIDC provider, and the mail domains it serves.
+
+Administrators configure the provider (issuer, client id, client secret, domains,
+enforcement). Roster checks the issuer's discovery document and key set when it is
+saved. A domain routes sign-ins only once its DNS holds the TXT record
+``roster-verification=<token>`` (``domain_verify``), and one organization at a time.
+The client secret is stored encrypted (``backend.crypto``) and never answered.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+import dns.exception
+import dns.resolver
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from accounts import oidc_client
+from accounts.audit import Target, audit_record
+from accounts.models import Organization, OrganizationDomain, OrganizationSso
+from accounts.ratelimit import rate_limit_hit
+from accounts.services.organizations import (
+    organization_of_actor_locked,
+    user_can_update_organization,
+)
+from backend.crypto import secret_decrypt, secret_encrypt
+from backend.errors import DomainNotVerified, ErrorMessage, Invalid, NotFound, PermissionDenied
+
+DOMAINS_MAX = 20
+VERIFY_SCOPE = "domain-verify"
+
+
+def _administered(actor) -> Organization:
+    organization = organization_of_actor_locked(actor=actor)
+    if not user_can_update_organization(user=actor, organization=organization):
+        raise PermissionDenied()
+    return organization
+
+
+def domain_normalize(name: str) -> str | None:
+    """``name`` as a lower-case ASCII (IDNA) domain of at least two labels; None when it
+    is not one."""
+    name = (name or "").strip().rstrip(".").lower()
+    try:
+        ascii_name = name.encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+    labels = ascii_name.split(".")
+    if len(ascii_name) > 253 or len(labels) < 2:
+        return None
+    for label in labels:
+        if not label or len(label) > 63 or label.startswith("-") or label.endswith("-"):
+            return None
+        if not all(c.isalnum() or c == "-" for c in label):
+            return None
+    return ascii_name
+
+
+def _domains_normalized(domains: Iterable[str]) -> list[str]:
+    names, errors = [], []
+    for raw in domains:
+        name = domain_normalize(raw)
+        if name is None:
+            message = gettext("%(domain)s is not a domain name.") % {"domain": raw}
+            errors.append(ErrorMessage(message, "INVALID", "domains"))
+        elif name not in names:
+            names.append(name)
+    if len(names) > DOMAINS_MAX:
+        message = gettext("At most %(count)d domains.") % {"count": DOMAINS_MAX}
+        errors.append(ErrorMessage(message, "INVALID", "domains"))
+    if errors:
+        raise Invalid(errors[0].message, field="domains", errors=errors)
+    return names
+
+
+def provider_check(issuer: str) -> str:
+    """The issuer as its discovery document names it, once the document and its key set
+    could be fetched; INVALID (field ``issuer``) with the reason otherwise."""
+    parts = urlsplit(issuer or "")
+    local = parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if parts.scheme != "https" and not (parts.scheme == "http" and local):
+        raise Invalid(gettext("The issuer must be an https URL."), field="issuer")
+    try:
+        document = oidc_client.discovery_document(issuer, fresh=True)
+        for name in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
+            if not isinstance(document.get(name), str) or not document[name]:
+                raise oidc_client.ProviderUnavailable(f"no {name}")
+        keys = oidc_client.key_set_fetch(document["jwks_uri"])
+    except oidc_client.ProviderUnavailable as error:
+        raise Invalid(
+            gettext("The provider's configuration could not be read: %(reason)s")
+            % {"reason": error},
+            field="issuer",
+        ) from error
+    if not keys:
+        raise Invalid(gettext("The provider publishes no signing keys."), field="issuer")
+    return document["issuer"]
+
+
+@transaction.atomic
+def sso_configure(
+    *,
+    actor,
+    issuer: str,
+    client_id: str,
+    client_secret: str | None,
+    domains: Iterable[str],
+    enforced: bool,
+) -> Organization:
+    """Set the organization's provider (administrators). ``client_secret`` None keeps
+    the stored one. Domains still listed keep their verification; new ones start
+    unverified with a new token; those left out are removed."""
+    organization = _administered(actor)
+    client_id = (client_id or "").strip()
+    if not client_id or len(client_id) > 255:
+        raise Invalid(gettext("Give the client id the provider issued."), field="clientId")
+    names = _domains_normalized(domains)
+    current = OrganizationSso.objects.filter(organization=organization).first()
+    if not client_secret and current is None:
+        raise Invalid(gettext("Give the client secret the provider issued."), field="clientSecret")
+    issuer = provider_check((issuer or "").strip())
+    sso = current or OrganizationSso(organization=organization)
+    sso.issuer, sso.client_id, sso.enforced = issuer, client_id, bool(enforced)
+    if client_secret:
+        sso.client_secret = secret_encrypt(client_secret)
+    sso.save()
+    organization.domains.exclude(name__in=names).delete()
+    known = set(organization.domains.values_list("name", flat=True))
+    OrganizationDomain.objects.bulk_create(
+        OrganizationDomain(
+            organization=organization, name=name, verification_token=secrets.token_urlsafe(24)
+        )
+        for name in names
+        if name not in known
+    )
+    audit_record(
+        "organization.sso.configured",
+        actor=actor,
+        organization=organization,
+        target=Target.organization(organization),
+        metadata={
+            "issuer": issuer,
+            "client_id": client_id,
+            "domains": names,
+            "enforced": sso.enforced,
+            "secret_changed": bool(client_secret),
+        },
+    )
+    return organization
+
+
+@transaction.atomic
+def sso_remove(*, actor) -> Organization:
+    """Remove the provider and its domains; the accounts stay and may set a password by
+    reset."""
+    organization = _administered(actor)
+    deleted, _ = OrganizationSso.objects.filter(organization=organization).delete()
+    organization.domains.all().delete()
+    if deleted:
+        audit_record(
+            "organization.sso.removed",
+            actor=actor,
+            organization=organization,
+            target=Target.organization(organization),
+        )
+    return organization
+
+
+def _txt_records(domain: str) -> list[str]:
+    """The TXT strings of ``domain`` (empty when it has none or does not exist)."""
+    resolver = dns.resolver.Resolver(configure=not settings.SSO_DNS_RESOLVER)
+    if settings.SSO_DNS_RESOLVER:
+        host, _, port = settings.SSO_DNS_RESOLVER.rpartition(":")
+        resolver.nameservers = [host.strip("[]") or settings.SSO_DNS_RESOLVER]
+        resolver.port = int(port) if host else 53
+    resolver.lifetime = settings.SSO_DNS_TIMEOUT
+    try:
+        answer = resolver.resolve(domain, "TXT")
+    except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer, dns.resolver.NoNameservers):
+        return []
+    except dns.exception.DNSException as error:
+        raise DomainNotVerified(
+            gettext("The domain's DNS could not be asked: %(reason)s")
+            % {"reason": type(error).__name__},
+            field="domain",
+        ) from error
+    return [b"".join(record.strings).decode("utf-8", "replace") for record in answer]
+
+
+def domain_verify(*, actor, domain: str) -> OrganizationDomain:
+    """Verify one of the organization's domains by its DNS TXT record (administrators).
+    DOMAIN_NOT_VERIFIED when the record is missing or another organization verified the
+    domain first."""
+    name = domain_normalize(domain)
+    with transaction.atomic():
+        organization = _administered(actor)
+        row = organization.domains.filter(name=name).first() if name else None
+        if row is None:
+            raise NotFound(field="domain")
+        if row.verified_at is not None:
+            return row
+    rate_limit_hit(scope=VERIFY_SCOPE, identity=str(organization.pk))
+    if row.verification_record not in _txt_records(row.name):
+        raise DomainNotVerified(field="domain")
+    try:
+        with transaction.atomic():
+            updated = OrganizationDomain.objects.filter(pk=row.pk, verified_at__isnull=True)
+            updated.update(verified_at=timezone.now())
+    except IntegrityError as error:
+        raise DomainNotVerified(
+            gettext("Another organization has verified this domain."), field="domain"
+        ) from error
+    row.refresh_from_db()
+    audit_record(
+        "organization.domain.verified",
+        actor=actor,
+        organization=organization,
+        target=Target.organization(organization),
+        metadata={"domain": row.name},
+    )
+    return row
+
+
+def sso_for_email(email: str) -> OrganizationSso | None:
+    """The SSO of the organization that verified ``email``'s domain, if any."""
+    domain = domain_normalize((email or "").rpartition("@")[2])
+    if domain is None:
+        return None
+    return (
+        OrganizationSso.objects.select_related("organization")
+        .filter(
+            organization__domains__name=domain, organization__domains__verified_at__isnull=False
+        )
+        .first()
+    )
+
+
+def sso_client_secret(sso: OrganizationSso) -> str:
+    return secret_decrypt(sso.client_secret)
