@@ -19,7 +19,7 @@ exchange, session login). Roster adds what it leaves out or does loosely:
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
@@ -38,7 +38,8 @@ from mozilla_django_oidc.views import (
 from accounts import oidc_client
 from accounts.audit import audit_user_event
 from accounts.backends import session_user
-from accounts.services.external import external_user_resolve
+from accounts.models import Organization, OrganizationSso, User
+from accounts.services.external import external_user_resolve, organization_user_resolve
 from accounts.services.mfa import has_second_factor, mfa_challenge_start
 from accounts.services.reauthentication import (
     oidc_reauthentication_cancel,
@@ -46,6 +47,7 @@ from accounts.services.reauthentication import (
     oidc_reauthentication_pending,
     oidc_reauthentication_start,
 )
+from accounts.services.sso import sso_party
 from backend.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -55,7 +57,22 @@ PROVIDER_UNAVAILABLE = "PROVIDER_UNAVAILABLE"
 SIGN_IN_FAILED = "INVALID_CREDENTIALS"
 
 
-class OIDCBackend(OIDCAuthenticationBackend):
+# The callback of sign-ins through an organization's own provider (enterprise SSO).
+SSO_CALLBACK = "oidc_sso_callback"
+SSO_STATES = "oidc_sso_states"  # session: the state of each SSO sign-in -> its organization
+
+
+class _PartySettings:
+    """mozilla-django-oidc reads its settings through ``get_settings``: during an
+    organization's sign-in (``oidc_client.party_using``) the callback is the SSO one."""
+
+    def get_settings(self, attr, *args):
+        if attr == "OIDC_AUTHENTICATION_CALLBACK_URL" and oidc_client.party() is not None:
+            return SSO_CALLBACK
+        return super().get_settings(attr, *args)
+
+
+class OIDCBackend(_PartySettings, OIDCAuthenticationBackend):
     """Authenticates the callback of the authorization code flow (and nothing else)."""
 
     def __init__(self, *args, **kwargs):
@@ -68,11 +85,11 @@ class OIDCBackend(OIDCAuthenticationBackend):
 
     @property
     def OIDC_RP_CLIENT_ID(self):
-        return settings.OIDC_RP_CLIENT_ID
+        return oidc_client.client_id()
 
     @property
     def OIDC_RP_CLIENT_SECRET(self):
-        return settings.OIDC_RP_CLIENT_SECRET
+        return oidc_client.client_secret()
 
     @property
     def OIDC_RP_SIGN_ALGO(self):
@@ -93,7 +110,7 @@ class OIDCBackend(OIDCAuthenticationBackend):
     def authenticate(self, request, *, nonce, code_verifier):
         """Only the callback view calls with these credentials; password logins never
         reach this backend (their credentials do not fit the signature)."""
-        if request is None or not oidc_client.oidc_enabled():
+        if request is None or not self._serves(oidc_client.party()):
             return None
         if not nonce or (settings.OIDC_USE_PKCE and not code_verifier):
             return None
@@ -115,6 +132,10 @@ class OIDCBackend(OIDCAuthenticationBackend):
             request.oidc_error = PROVIDER_UNAVAILABLE
         return None
 
+    def _serves(self, party) -> bool:
+        """The global provider's sign-ins, when one is configured."""
+        return party is None and oidc_client.oidc_enabled()
+
     def verify_token(self, token, **kwargs):
         if not isinstance(token, str) or not token:
             raise oidc_client.TokenRejected("The token response has no ID token.")
@@ -132,13 +153,14 @@ class OIDCBackend(OIDCAuthenticationBackend):
         if userinfo.get("sub") != payload.get("sub"):
             raise oidc_client.TokenRejected("userinfo names another subject than the ID token.")
         try:
-            return external_user_resolve(
-                provider=oidc_client.provider_name(), claims={**payload, **userinfo}
-            )
+            return self._user_resolve(claims={**payload, **userinfo})
         except DomainError as error:
             logger.info("OIDC sign-in refused (%s) for sub %s", error.code, payload.get("sub"))
             self.request.oidc_error = error.code
             return None
+
+    def _user_resolve(self, *, claims) -> User:
+        return external_user_resolve(provider=oidc_client.provider_name(), claims=claims)
 
     def _reauthenticated_user(self, payload):
         """The signed-in viewer, re-authenticated by this callback (its ID token's
@@ -160,6 +182,23 @@ class OIDCBackend(OIDCAuthenticationBackend):
         return session_user(ModelBackend(), user_id)
 
 
+class OrganizationOIDCBackend(OIDCBackend):
+    """The sign-ins through an organization's own provider, and their sessions (which
+    the global provider's settings never end)."""
+
+    def _serves(self, party) -> bool:
+        return party is not None
+
+    def _user_resolve(self, *, claims) -> User:
+        organization = Organization.objects.get(pk=oidc_client.party().organization_id)
+        return organization_user_resolve(
+            organization=organization, provider=oidc_client.provider_name(), claims=claims
+        )
+
+    def get_user(self, user_id):
+        return session_user(ModelBackend(), user_id)
+
+
 def _with_query(url: str, **params: str) -> str:
     parts = urlsplit(url)
     query = f"{parts.query}&" if parts.query else ""
@@ -170,7 +209,7 @@ def _with_error(url: str, code: str) -> str:
     return _with_query(url, error=code)
 
 
-class AuthenticationRequestView(OIDCAuthenticationRequestView):
+class AuthenticationRequestView(_PartySettings, OIDCAuthenticationRequestView):
     """``authenticate/``: redirects to the provider with state, nonce and PKCE challenge;
     with ``?reauthenticate=1`` the signed-in viewer proves who they are again."""
 
@@ -185,7 +224,7 @@ class AuthenticationRequestView(OIDCAuthenticationRequestView):
         except oidc_client.ProviderUnavailable as error:
             logger.warning("OIDC discovery failed: %s", error)
             return HttpResponseRedirect(_with_error(failure, PROVIDER_UNAVAILABLE))
-        self.OIDC_RP_CLIENT_ID = settings.OIDC_RP_CLIENT_ID
+        self.OIDC_RP_CLIENT_ID = oidc_client.client_id()
         if request.GET.get("reauthenticate"):
             try:
                 self.extra_params = oidc_reauthentication_start(request=request)
@@ -236,6 +275,47 @@ class AuthenticationCallbackView(OIDCAuthenticationCallbackView):
     def login_failure(self):
         code = getattr(self.request, "oidc_error", None) or SIGN_IN_FAILED
         return HttpResponseRedirect(_with_error(self.failure_url, code))
+
+
+def _organization_party(organization_id) -> oidc_client.OrganizationParty | None:
+    sso = OrganizationSso.objects.filter(organization_id=organization_id).first()
+    return sso_party(sso) if sso is not None else None
+
+
+class OrganizationAuthenticationRequestView(AuthenticationRequestView):
+    """``<organization id>/authenticate/``: the organization's own provider; the state
+    of the sign-in is bound to the organization in this browser's session."""
+
+    def get(self, request, organization_id):
+        party = _organization_party(organization_id)
+        if party is None:
+            failure = resolve_url(settings.LOGIN_REDIRECT_URL_FAILURE)
+            return HttpResponseRedirect(_with_error(failure, "NOT_FOUND"))
+        with oidc_client.party_using(party):
+            response = super().get(request)
+        state = parse_qs(urlsplit(response.get("Location", "")).query).get("state")
+        if state:
+            states = request.session.get(SSO_STATES, {})
+            states[state[0]] = str(organization_id)
+            request.session[SSO_STATES] = states
+        return response
+
+
+class OrganizationAuthenticationCallbackView(AuthenticationCallbackView):
+    """``sso/callback/``: the callback of every organization's provider. The state names
+    the organization whose sign-in this browser started; its provider's issuer, client
+    and keys check the answer."""
+
+    def get(self, request):
+        states = request.session.get(SSO_STATES, {})
+        organization_id = states.pop(request.GET.get("state", ""), None)
+        request.session[SSO_STATES] = states
+        party = _organization_party(organization_id) if organization_id else None
+        if party is None:
+            request.oidc_error = SIGN_IN_FAILED
+            return self.login_failure()
+        with oidc_client.party_using(party):
+            return super().get(request)
 
 
 def provider_logout_url(request) -> str:

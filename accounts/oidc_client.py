@@ -10,6 +10,8 @@ again when a token names a ``kid`` it does not hold (the provider rotated its ke
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import ssl
 import threading
@@ -53,12 +55,71 @@ _discovery: dict[str, tuple[float, dict]] = {}
 _key_clients: dict[tuple, jwt.PyJWKClient] = {}
 
 
+@dataclass(frozen=True)
+class OrganizationParty:
+    """Roster as the client of an organization's own provider (enterprise SSO): while a
+    sign-in runs ``with party_using(party)``, every check here is that provider's, its
+    issuer and client id, found by discovery."""
+
+    organization_id: object
+    issuer: str
+    client_id: str
+    client_secret: str
+
+
+_party: contextvars.ContextVar[OrganizationParty | None] = contextvars.ContextVar(
+    "oidc_party", default=None
+)
+
+
+@contextlib.contextmanager
+def party_using(party: OrganizationParty):
+    token = _party.set(party)
+    try:
+        yield party
+    finally:
+        _party.reset(token)
+
+
+def party() -> OrganizationParty | None:
+    """The organization provider of the sign-in in progress (None: the global one)."""
+    return _party.get()
+
+
+def client_id() -> str:
+    current = _party.get()
+    return current.client_id if current else settings.OIDC_RP_CLIENT_ID
+
+
+def client_secret() -> str:
+    current = _party.get()
+    return current.client_secret if current else settings.OIDC_RP_CLIENT_SECRET
+
+
 def oidc_enabled() -> bool:
     return bool(settings.OIDC_ENABLED and settings.OIDC_RP_CLIENT_ID)
 
 
 def provider_config() -> ProviderConfig:
-    """Explicit ``OIDC_OP_*`` settings win; the rest comes from the issuer's discovery."""
+    """An organization's provider entirely from its issuer's discovery; the global one
+    from the explicit ``OIDC_OP_*`` settings, the rest from discovery."""
+    current = _party.get()
+    if current is not None:
+        document = discovery_document(current.issuer)
+        return ProviderConfig(
+            issuer=document["issuer"],
+            **{
+                name: document.get(name) or ""
+                for name in (
+                    "authorization_endpoint",
+                    "token_endpoint",
+                    "userinfo_endpoint",
+                    "jwks_uri",
+                    "end_session_endpoint",
+                    "introspection_endpoint",
+                )
+            },
+        )
     issuer = settings.OIDC_OP_ISSUER.strip()
     explicit = {
         "authorization_endpoint": settings.OIDC_OP_AUTHORIZATION_ENDPOINT,
@@ -115,8 +176,12 @@ def provider_caches_clear() -> None:
 
 
 def provider_name() -> str:
-    """The ``provider`` of external identities: a configured name, else the issuer,
-    else the origin of the authorization endpoint."""
+    """The ``provider`` of external identities: an organization provider's issuer; for
+    the global one a configured name, else the issuer, else the origin of the
+    authorization endpoint."""
+    current = _party.get()
+    if current is not None:
+        return current.issuer.rstrip("/")
     if settings.OIDC_PROVIDER_NAME:
         return settings.OIDC_PROVIDER_NAME
     if settings.OIDC_OP_ISSUER:
@@ -179,7 +244,7 @@ def _ssl_context() -> ssl.SSLContext:
 def _signing_key(token: str):
     algorithm = settings.OIDC_RP_SIGN_ALGO
     if algorithm.startswith("HS"):
-        return settings.OIDC_RP_CLIENT_SECRET
+        return client_secret()
     return _provider_key(token)
 
 
@@ -201,7 +266,7 @@ def id_token_verify(token: str, *, nonce: str | None) -> dict:
     """Check an ID token: signature by a provider key, algorithm, issuer, audience,
     authorized party, expiry, and nonce. Answers its claims; raises TokenRejected."""
     algorithm = settings.OIDC_RP_SIGN_ALGO
-    client_id = settings.OIDC_RP_CLIENT_ID
+    audience = client_id()
     issuer = provider_config().issuer
     try:
         header = jwt.get_unverified_header(token)
@@ -211,7 +276,7 @@ def id_token_verify(token: str, *, nonce: str | None) -> dict:
             token,
             _signing_key(token),
             algorithms=[algorithm],
-            audience=client_id,
+            audience=audience,
             issuer=issuer or None,
             leeway=settings.OIDC_CLOCK_SKEW,
             options={"require": ["iss", "sub", "aud", "exp", "iat"]},
@@ -219,7 +284,7 @@ def id_token_verify(token: str, *, nonce: str | None) -> dict:
     except jwt.PyJWTError as error:
         raise TokenRejected(str(error)) from error
     audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
-    if len(audiences) > 1 and claims.get("azp") != client_id:
+    if len(audiences) > 1 and claims.get("azp") != audience:
         raise TokenRejected("Token has several audiences and another authorized party.")
     if settings.OIDC_USE_NONCE and (not nonce or claims.get("nonce") != nonce):
         raise TokenRejected("Token nonce does not match this sign-in.")
@@ -263,7 +328,7 @@ def _signed_userinfo(token: str) -> dict:
             token,
             _signing_key(token),
             algorithms=[algorithm],
-            audience=settings.OIDC_RP_CLIENT_ID,
+            audience=client_id(),
             issuer=provider_config().issuer or None,
             leeway=settings.OIDC_CLOCK_SKEW,
         )

@@ -11,7 +11,12 @@ from django.urls import path
 from django.utils.translation import gettext
 from mozilla_django_oidc.views import OIDCLogoutView
 
-from accounts.oidc import AuthenticationCallbackView, AuthenticationRequestView
+from accounts.oidc import (
+    AuthenticationCallbackView,
+    AuthenticationRequestView,
+    OrganizationAuthenticationCallbackView,
+    OrganizationAuthenticationRequestView,
+)
 from accounts.oidc_client import oidc_enabled
 
 
@@ -34,6 +39,15 @@ def _not_found(request, *args, **kwargs):
 
 
 urlpatterns = [
+    # Organizations' own providers (enterprise SSO): on whether or not a global one is.
+    path(
+        "<uuid:organization_id>/authenticate/",
+        OrganizationAuthenticationRequestView.as_view(),
+        name="oidc_sso_authenticate",
+    ),
+    path(
+        "sso/callback/", OrganizationAuthenticationCallbackView.as_view(), name="oidc_sso_callback"
+    ),
     path(
         "authenticate/",
         _when_enabled(AuthenticationRequestView.as_view()),

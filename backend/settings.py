@@ -343,7 +343,7 @@ LOGOUT_REDIRECT_URL = env("OIDC_LOGOUT_REDIRECT_URL", FRONTEND_URL + "/")
 # `?next=` after sign-in may point at the frontend as well as at Roster itself.
 OIDC_REDIRECT_ALLOWED_HOSTS = [urlsplit(FRONTEND_URL).netloc] if FRONTEND_URL else []
 # Inert while OIDC is off; listed always so OIDC sessions resolve once it is on.
-AUTHENTICATION_BACKENDS += ["accounts.oidc.OIDCBackend"]
+AUTHENTICATION_BACKENDS += ["accounts.oidc.OIDCBackend", "accounts.oidc.OrganizationOIDCBackend"]
 # Before CsrfViewMiddleware: a request whose bearer token validates skips CSRF.
 # Django's deploy check looks for its own CsrfViewMiddleware by name; Roster runs a subclass
 # of it (the same checks, skipped only for bearer-token requests; tests/schema/test_endpoint

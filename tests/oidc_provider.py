@@ -80,10 +80,11 @@ class LocalProvider:
     introspection: bool = True  # offer RFC 7662 introspection (in discovery too)
     jwt_access_tokens: bool = False  # issue RFC 9068 JWT access tokens
     honours_prompt_login: bool = True  # prompt=login / max_age=0 make the person sign in
+    key_name: str = "provider"  # providers of other names sign with other keys
     hits: Counter = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
-        self.key = _rsa_key("provider")
+        self.key = _rsa_key(self.key_name)
         self.kid = secrets.token_hex(8)
         self.other_key = _rsa_key("someone else")
         self.codes: dict[str, Grant] = {}
@@ -384,11 +385,13 @@ def provider_serving(settings):
     provider_caches_clear()
 
 
-def browser_sign_in(http, *, authenticate_query: dict | None = None):
-    """Run the browser flow with a Django test client: Roster's ``authenticate/``, the
-    provider's authorization endpoint (over HTTP), then Roster's ``callback/``.
-    Answers (callback response, callback path, callback query)."""
-    start = http.get("/api/user/oidc/authenticate/", authenticate_query or {})
+def browser_sign_in(
+    http, *, authenticate_query: dict | None = None, start_path="/api/user/oidc/authenticate/"
+):
+    """Run the browser flow with a Django test client: Roster's ``authenticate/`` (or an
+    organization's, ``start_path``), the provider's authorization endpoint (over HTTP),
+    then Roster's callback. Answers (callback response, callback path, callback query)."""
+    start = http.get(start_path, authenticate_query or {})
     assert start.status_code == 302, start.content
     at_provider = requests.get(start["Location"], allow_redirects=False, timeout=10)
     assert at_provider.status_code == 302, at_provider.text

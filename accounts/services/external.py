@@ -170,6 +170,62 @@ def _resolve(*, provider: str, profile: ExternalProfile) -> User:
     return _user_create(provider=provider, profile=profile)
 
 
+def organization_user_resolve(*, organization: Organization, provider: str, claims) -> User:
+    """The account of a sign-in through ``organization``'s own provider (enterprise SSO).
+
+    The provider is trusted for the organization's verified domains only: an email it
+    vouches for elsewhere is refused, so an organization's provider can never reach
+    another organization's people. A known account (by identity or email) must be a
+    member of the organization: it is never moved from another one. A new account joins
+    the organization within its seats (SEAT_LIMIT_REACHED)."""
+    profile = ExternalProfile.from_claims(claims)
+    domain = profile.email.rpartition("@")[2]
+    trusted = organization.domains.filter(name=domain, verified_at__isnull=False).exists()
+    if not (profile.email and profile.email_verified and trusted):
+        raise InvalidCredentials(
+            gettext("Your organization's identity provider may not sign in this address.")
+        )
+    with transaction.atomic():
+        organization = Organization.objects.select_for_update().get(pk=organization.pk)
+        identity = (
+            UserExternalAuthentication.objects.select_related("user")
+            .filter(provider=provider, external_id=profile.sub)
+            .first()
+        )
+        user = identity.user if identity else User.objects.filter(email=profile.email).first()
+        if user is not None and PendingRegistration.objects.filter(user=user).exists():
+            user.delete()  # a registration nobody proved: the provider just did
+            user = identity = None
+        if user is None:
+            organization_seats_check_invite(organization=organization)
+            user = User.objects.create_user(
+                email=profile.email,
+                password=None,
+                first_name=profile.first_name or "",
+                last_name=profile.last_name or "",
+                email_verified=True,
+                language=language_current(),
+                organization=organization,
+            )
+            audit_user_event("user.registered", user, metadata={"provider": provider})
+        elif user.organization_id != organization.pk:
+            logger.warning(
+                "SSO sign-in refused: user %s is not a member of organization %s",
+                user.pk,
+                organization.pk,
+            )
+            raise InvalidCredentials(gettext("This account belongs to another organization."))
+        _require_active(user)
+        if identity is None:
+            email_ownership_prove(user=user, keeps_password=False)
+            UserExternalAuthentication.objects.create(
+                user=user, provider=provider, external_id=profile.sub, auth_type="oidc"
+            )
+            audit_user_event("user.identity.linked", user, metadata={"provider": provider})
+        _user_update(user, profile)
+        return user
+
+
 def _require_active(user: User) -> None:
     if not user.is_active:
         raise AccountDisabled()

@@ -240,5 +240,11 @@ def sso_for_email(email: str) -> OrganizationSso | None:
     )
 
 
-def sso_client_secret(sso: OrganizationSso) -> str:
-    return secret_decrypt(sso.client_secret)
+def sso_party(sso: OrganizationSso) -> oidc_client.OrganizationParty:
+    """Roster as the client of this organization's provider."""
+    return oidc_client.OrganizationParty(
+        organization_id=sso.organization_id,
+        issuer=sso.issuer,
+        client_id=sso.client_id,
+        client_secret=secret_decrypt(sso.client_secret),
+    )
