@@ -40,6 +40,8 @@ from schema.organizations.mutations import Mutation as OrganizationsMutation
 from schema.organizations.queries import Query as OrganizationsQuery
 from schema.policy import SecondFactorPolicy, SignInAlone
 from schema.profile.mutations import Mutation as ProfileMutation
+from schema.sso.mutations import Mutation as SsoMutation
+from schema.sso.queries import Query as SsoQuery
 from schema.teams.mutations import Mutation as TeamsMutation
 from schema.teams.queries import Query as TeamsQuery
 
@@ -53,7 +55,8 @@ class NodeQuery:
 
 
 Query = merge_types(
-    "Query", (NodeQuery, AccountsQuery, ContactsQuery, TeamsQuery, OrganizationsQuery)
+    "Query",
+    (NodeQuery, AccountsQuery, ContactsQuery, TeamsQuery, OrganizationsQuery, SsoQuery),
 )
 Mutation = merge_types(
     "Mutation",
@@ -64,6 +67,7 @@ Mutation = merge_types(
         ContactsMutation,
         TeamsMutation,
         OrganizationsMutation,
+        SsoMutation,
     ),
 )
 

@@ -45,3 +45,14 @@ class LocalDns:
     def stop(self) -> None:
         self._server.stop()
         self._server.server.server_close()
+
+
+def dns_serving(settings):
+    """A DNS server that Roster asks for domain proofs (``SSO_DNS_RESOLVER``).
+
+    A generator for a fixture: ``yield from dns_serving(settings)``."""
+    server = LocalDns().start()
+    settings.SSO_DNS_RESOLVER = server.address
+    settings.SSO_DNS_TIMEOUT = 2
+    yield server
+    server.stop()

@@ -41,12 +41,14 @@ from accounts.ratelimit import (
 )
 from accounts.services.mfa import MfaChallenge, has_second_factor, mfa_challenge_start
 from accounts.services.ownership import email_ownership_prove
+from accounts.services.sso import password_allowed, sso_enforced_for
 from accounts.tokens import Purpose, token_hash, token_new
 from backend.errors import (
     AccountDisabled,
     EmailNotVerified,
     Invalid,
     InvalidCredentials,
+    SsoRequired,
     TokenExpired,
     TokenInvalid,
 )
@@ -182,7 +184,19 @@ def user_login(*, request: HttpRequest, email: str, password: str) -> User | Mfa
     is said only to who knows its password."""
     email = email_normalize(email)
     address = client_address(request)
-    user = password_check(email=email, address=address, password=password)
+    enforced = sso_enforced_for(email)
+    if enforced is not None:
+        # The same answer whether the password is right or not (it would otherwise tell):
+        # only the organization's administrators get past it, with their password.
+        try:
+            user = password_check(email=email, address=address, password=password)
+        except InvalidCredentials:
+            raise SsoRequired() from None
+        if not password_allowed(sso=enforced, user=user):
+            audit_sign_in_failed("user.login.failed", email=email, user=user, reason="sso")
+            raise SsoRequired()
+    else:
+        user = password_check(email=email, address=address, password=password)
     if not user.is_active:
         audit_sign_in_failed("user.login.failed", email=email, user=user, reason="disabled")
         raise AccountDisabled()
@@ -253,6 +267,9 @@ def password_reset_request(*, request: HttpRequest, email: str) -> None:
     ).first()
     if not email or user is None:
         return
+    enforced = sso_enforced_for(email)
+    if enforced is not None and not password_allowed(sso=enforced, user=user):
+        return  # signs in through its organization's provider only
     token_email_send(user, purpose=Purpose.RESET_PASSWORD)
     audit_user_event("user.password_reset.requested", user, anonymous=True)
 

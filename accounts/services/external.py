@@ -40,8 +40,9 @@ from accounts.services.mfa import (
 from accounts.services.organizations import organization_create, organization_seats_check_invite
 from accounts.services.ownership import email_ownership_prove, registration_complete
 from accounts.services.registration import pending_registration_start
+from accounts.services.sso import sso_enforced_for
 from accounts.signals import user_display_name_changed
-from backend.errors import AccountDisabled, Invalid, InvalidCredentials, MfaRequired
+from backend.errors import AccountDisabled, Invalid, InvalidCredentials, MfaRequired, SsoRequired
 from backend.i18n import language_current
 from backend.validation import fields_validate
 
@@ -111,6 +112,8 @@ def external_user_resolve(*, provider: str, claims: Mapping) -> User:
     registration) from the claims. A disabled account is refused (ACCOUNT_DISABLED).
     """
     profile = ExternalProfile.from_claims(claims)
+    if profile.email and sso_enforced_for(profile.email) is not None:
+        raise SsoRequired()
     for attempt in range(2):
         try:
             with transaction.atomic():

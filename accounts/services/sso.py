@@ -22,6 +22,7 @@ from django.utils.translation import gettext
 
 from accounts import oidc_client
 from accounts.audit import Target, audit_record
+from accounts.groups import user_is_administrator
 from accounts.models import Organization, OrganizationDomain, OrganizationSso
 from accounts.ratelimit import rate_limit_hit
 from accounts.services.organizations import (
@@ -237,6 +238,22 @@ def sso_for_email(email: str) -> OrganizationSso | None:
             organization__domains__name=domain, organization__domains__verified_at__isnull=False
         )
         .first()
+    )
+
+
+def sso_enforced_for(email: str) -> OrganizationSso | None:
+    """The SSO that ``email`` must sign in through, when its organization enforces it."""
+    found = sso_for_email(email)
+    return found if found is not None and found.enforced else None
+
+
+def password_allowed(*, sso: OrganizationSso, user) -> bool:
+    """Under enforced SSO only the organization's administrators keep their password: the
+    way back in (break-glass) when the provider fails or is misconfigured."""
+    return (
+        user is not None
+        and user.organization_id == sso.organization_id
+        and user_is_administrator(user)
     )
 
 

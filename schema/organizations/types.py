@@ -41,6 +41,7 @@ from schema.audit.types import AuditEventConnection
 from schema.ids import node_uuid
 from schema.pagination import KeysetConnection, connection
 from schema.permissions import Scoped, viewer
+from schema.sso.types import OrganizationSsoType
 
 
 @strawberry_django.type(models.Invitation, name="Invitation")
@@ -180,6 +181,15 @@ class OrganizationType(Scoped, relay.Node):
             since=since,
             until=until,
         )
+
+    @strawberry_django.field(
+        only=["id"],
+        description="The organization's own provider, for administrators (null otherwise).",
+    )
+    def sso(self, info: Info) -> OrganizationSsoType | None:
+        if not user_can_update_organization(user=viewer(info), organization=self):
+            return None
+        return models.OrganizationSso.objects.filter(organization_id=self.pk).first()
 
     @strawberry_django.field(only=["id"], description="What the viewer may do here.")
     def abilities(self, info: Info) -> OrganizationAbilities:

@@ -24,6 +24,7 @@ from tests.accounts.test_passkeys import authenticate as passkey_authenticate
 from tests.accounts.test_passkeys import register as passkey_register
 from tests.accounts.test_second_factor import app_set_up
 from tests.conftest import GraphQLClient
+from tests.dns_server import dns_serving
 from tests.factories import PASSWORD, UserFactory, administrator
 from tests.oidc_provider import provider_serving
 from tests.webauthn_authenticator import SoftAuthenticator
@@ -72,6 +73,9 @@ EVENTS = {
     "removeMember": "organization.member.removed",
     "updateOrganization": "organization.renamed",
     "wipeOutOrganization": "organization.wiped_out",
+    "configureSso": "organization.sso.configured",
+    "removeSso": "organization.sso.removed",
+    "verifyDomain": "organization.domain.verified",
 }
 NOT_AUDITED = {
     "resendVerificationEmail": "a new link for an address nobody proved yet; nothing changes",
@@ -432,6 +436,58 @@ def _(w):
 def _(w):
     client = w.client(w.admin, reauthenticated=True)
     return call(client, "wipeOutOrganization", {"confirmName": w.admin.organization.name})
+
+
+@pytest.fixture
+def sso_provider(settings):
+    yield from provider_serving(settings)
+
+
+@pytest.fixture
+def sso_dns(settings):
+    yield from dns_serving(settings)
+
+
+def sso_configured(w) -> GraphQLClient:
+    provider = w.fixture("sso_provider")
+    client = w.client(w.admin, reauthenticated=True)
+    input_ = {
+        "issuer": provider.issuer,
+        "clientId": provider.client_id,
+        "clientSecret": provider.client_secret,
+        "domains": ["acme.example"],
+        "enforced": False,
+    }
+    client.mutate("configureSso", input_, "")
+    return client
+
+
+@scenario("configureSso")
+def _(w):
+    provider = w.fixture("sso_provider")
+    client = w.client(w.admin, reauthenticated=True)
+    input_ = {
+        "issuer": provider.issuer,
+        "clientId": provider.client_id,
+        "clientSecret": provider.client_secret,
+        "domains": ["acme.example"],
+        "enforced": True,
+    }
+    return call(client, "configureSso", input_)
+
+
+@scenario("removeSso")
+def _(w):
+    return call(sso_configured(w), "removeSso")
+
+
+@scenario("verifyDomain")
+def _(w):
+    client = sso_configured(w)
+    dns = w.fixture("sso_dns")
+    record = w.admin.organization.domains.get().verification_record
+    dns.records["acme.example"] = [record]
+    return call(client, "verifyDomain", {"domain": "acme.example"})
 
 
 @pytest.mark.parametrize("name", sorted(EVENTS))

@@ -8,7 +8,7 @@ from accounts.models import AuditEvent, OrganizationDomain, OrganizationSso
 from accounts.services import sso
 from backend.crypto import secret_decrypt
 from backend.errors import DomainNotVerified, Invalid, NotFound, PermissionDenied
-from tests.dns_server import LocalDns
+from tests.dns_server import dns_serving
 from tests.factories import OrganizationFactory, administrator
 from tests.oidc_provider import LocalProvider, provider_serving
 
@@ -24,11 +24,7 @@ def provider(settings):
 
 @pytest.fixture
 def dns(settings):
-    server = LocalDns().start()
-    settings.SSO_DNS_RESOLVER = server.address
-    settings.SSO_DNS_TIMEOUT = 2
-    yield server
-    server.stop()
+    yield from dns_serving(settings)
 
 
 def configure(actor, provider, **overrides):
