@@ -29,7 +29,7 @@ from accounts.services.organizations import (
     organization_of_actor_locked,
     user_can_update_organization,
 )
-from backend.crypto import secret_decrypt, secret_encrypt
+from backend.crypto import secret_decrypt, secret_encrypt, secret_reencrypt
 from backend.errors import DomainNotVerified, ErrorMessage, Invalid, NotFound, PermissionDenied
 
 DOMAINS_MAX = 20
@@ -129,6 +129,8 @@ def sso_configure(
     sso.issuer, sso.client_id, sso.enforced = issuer, client_id, bool(enforced)
     if client_secret:
         sso.client_secret = secret_encrypt(client_secret)
+    else:  # kept: encrypted again under the newest key (FIELD_ENCRYPTION_KEY rotation)
+        sso.client_secret = secret_reencrypt(sso.client_secret)
     sso.save()
     organization.domains.exclude(name__in=names).delete()
     known = set(organization.domains.values_list("name", flat=True))

@@ -60,13 +60,17 @@ def test_an_administrator_configures_the_provider_with_a_secret_kept_encrypted(
 
 
 def test_saving_again_keeps_the_secret_and_the_verification_of_listed_domains(
-    organization, provider
+    organization, provider, settings
 ):
     admin = administrator(organization=organization)
     configure(admin, provider)
+    old_key = list(settings.FIELD_ENCRYPTION_KEY)
+    settings.FIELD_ENCRYPTION_KEY = ["a-newer-key-for-rotation", *old_key]
     organization.domains.filter(name="acme.example").update(verified_at="2026-12-01T00:00Z")
     configure(admin, provider, client_secret=None, domains=["acme.example", "new.example"])
     stored = OrganizationSso.objects.get(organization=organization)
+    assert secret_decrypt(stored.client_secret) == SECRET
+    settings.FIELD_ENCRYPTION_KEY = ["a-newer-key-for-rotation"]  # the old key retired
     assert secret_decrypt(stored.client_secret) == SECRET
     verified = {row.name: row.verified_at is not None for row in organization.domains.all()}
     assert verified == {"acme.example": True, "new.example": False}

@@ -11,7 +11,7 @@ import requests
 
 from accounts.models import User, UserExternalAuthentication
 from accounts.services import sso
-from tests.conftest import GraphQLClient
+from tests.conftest import GraphQLClient, operation_codes
 from tests.dns_server import LocalDns
 from tests.factories import OrganizationFactory, UserFactory, administrator
 from tests.oidc_provider import LocalProvider, browser_sign_in
@@ -176,3 +176,39 @@ def test_no_client_secret_reaches_a_log(world, caplog):
     browser_sign_in(GraphQLClient().http, start_path=start_path(world["acme_org"]))
     for secret in ("acme-secret-value", "globex-secret-value"):
         assert secret not in caplog.text
+
+
+def test_an_sso_account_reauthenticates_through_its_organizations_provider(world):
+    """No password: a fresh sign-in at the organization's provider opens sensitive
+    operations in the same session."""
+    client = GraphQLClient()
+    browser_sign_in(client.http, start_path=start_path(world["acme_org"]))
+    change = {"newEmail": "ada.new@acme.example"}
+    assert operation_codes(client.mutate("requestEmailChange", change, "__typename")) == [
+        "REAUTHENTICATION_REQUIRED"
+    ]
+    done, _, _ = browser_sign_in(
+        client.http,
+        start_path=start_path(world["acme_org"]),
+        authenticate_query={"reauthenticate": "1"},
+    )
+    assert error_of(done) is None, done["Location"]
+    assert world["acme"].authorize_params[-1]["prompt"] == "login"
+    answer = client.mutate("requestEmailChange", change, "__typename")
+    assert answer["__typename"] != "OperationInfo", answer
+
+
+def test_another_organizations_provider_cannot_reauthenticate_a_member(world):
+    client = GraphQLClient()
+    browser_sign_in(client.http, start_path=start_path(world["acme_org"]))
+    done, _, _ = browser_sign_in(
+        client.http,
+        start_path=start_path(world["globex_org"]),
+        authenticate_query={"reauthenticate": "1"},
+    )
+    assert error_of(done) is not None
+    assert client.execute(ME).data["me"]["email"] == "ada@acme.example"  # still Ada
+    change = {"newEmail": "ada.new@acme.example"}
+    assert operation_codes(client.mutate("requestEmailChange", change, "__typename")) == [
+        "REAUTHENTICATION_REQUIRED"
+    ]
