@@ -337,6 +337,9 @@ OIDC_ACCESS_TOKEN_USERINFO_ONLY = env_bool("OIDC_ACCESS_TOKEN_USERINFO_ONLY")
 # system's resolvers), and how long one lookup may take (seconds).
 SSO_DNS_RESOLVER = env("SSO_DNS_RESOLVER")
 SSO_DNS_TIMEOUT = float(env("SSO_DNS_TIMEOUT", "5"))
+# An organization's provider on a private address (one Roster reaches inside its own
+# network); off: an administrator cannot make Roster fetch from internal hosts.
+SSO_ALLOW_PRIVATE_PROVIDERS = env_bool("SSO_ALLOW_PRIVATE_PROVIDERS", DEBUG or TESTING)
 LOGIN_REDIRECT_URL = env("OIDC_LOGIN_REDIRECT_URL", FRONTEND_URL + "/")
 LOGIN_REDIRECT_URL_FAILURE = env("OIDC_LOGIN_FAILURE_URL", FRONTEND_URL + "/login")
 LOGOUT_REDIRECT_URL = env("OIDC_LOGOUT_REDIRECT_URL", FRONTEND_URL + "/")

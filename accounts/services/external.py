@@ -109,7 +109,8 @@ def external_user_resolve(*, provider: str, claims: Mapping) -> User:
       linked to any other account whose email was never verified, it removes that
       account's password and other identities (they never proved the address).
     Known accounts take the names (and a verified email, which completes a pending
-    registration) from the claims. A disabled account is refused (ACCOUNT_DISABLED).
+    registration) from the claims. A disabled account is refused (ACCOUNT_DISABLED), and
+    an address whose organization enforces its own provider (SSO_REQUIRED).
     """
     profile = ExternalProfile.from_claims(claims)
     if profile.email and sso_enforced_for(profile.email) is not None:
@@ -134,6 +135,8 @@ def _resolve(*, provider: str, profile: ExternalProfile) -> User:
     if identity is not None:
         user = identity.user
         _require_active(user)
+        if sso_enforced_for(user.email) is not None:
+            raise SsoRequired()  # found by its identity: the account's own address decides
         _user_update(user, profile)
         return user
 

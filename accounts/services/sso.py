@@ -9,7 +9,9 @@ The client secret is stored encrypted (``backend.crypto``) and never answered.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
+import socket
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -79,18 +81,46 @@ def _domains_normalized(domains: Iterable[str]) -> list[str]:
     return names
 
 
+# The provider's URLs that Roster's server fetches (the authorization endpoint is the
+# browser's).
+FETCHED_ENDPOINTS = ("token_endpoint", "jwks_uri", "userinfo_endpoint", "introspection_endpoint")
+
+
+def _url_refused(url: str) -> str | None:
+    """Why Roster will not fetch ``url`` for an organization (None: it will). An
+    administrator chooses these URLs, so they must be https and, unless
+    ``SSO_ALLOW_PRIVATE_PROVIDERS``, reach public addresses only: no loopback, private,
+    link-local (cloud metadata) or reserved address can be probed through Roster."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    loopback_http = parts.scheme == "http" and host in ("127.0.0.1", "localhost", "::1")
+    if parts.scheme != "https" and not loopback_http:
+        return gettext("%(url)s is not an https URL.") % {"url": url}
+    if settings.SSO_ALLOW_PRIVATE_PROVIDERS:
+        return None
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, parts.port or 443)}
+    except (OSError, UnicodeError):
+        return gettext("%(host)s does not resolve.") % {"host": host}
+    if not addresses or not all(ipaddress.ip_address(a).is_global for a in addresses):
+        return gettext("%(host)s is not a public address.") % {"host": host}
+    return None
+
+
 def provider_check(issuer: str) -> str:
     """The issuer as its discovery document names it, once the document and its key set
     could be fetched; INVALID (field ``issuer``) with the reason otherwise."""
-    parts = urlsplit(issuer or "")
-    local = parts.hostname in ("127.0.0.1", "localhost", "::1")
-    if parts.scheme != "https" and not (parts.scheme == "http" and local):
-        raise Invalid(gettext("The issuer must be an https URL."), field="issuer")
+    if (refused := _url_refused(issuer)) is not None:
+        raise Invalid(refused, field="issuer")
     try:
         document = oidc_client.discovery_document(issuer, fresh=True)
         for name in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
             if not isinstance(document.get(name), str) or not document[name]:
                 raise oidc_client.ProviderUnavailable(f"no {name}")
+        for name in FETCHED_ENDPOINTS:
+            url = document.get(name)
+            if url and (refused := _url_refused(str(url))) is not None:
+                raise Invalid(refused, field="issuer")
         keys = oidc_client.key_set_fetch(document["jwks_uri"])
     except oidc_client.ProviderUnavailable as error:
         raise Invalid(

@@ -170,3 +170,19 @@ def test_the_global_provider_does_not_sign_in_an_enforced_domain(organization, e
     claims = {"sub": "global-1", "email": "bob@acme.example", "email_verified": True}
     with pytest.raises(SsoRequired):
         external_user_resolve(provider="https://global.example", claims=claims)
+
+
+def test_the_global_provider_does_not_sign_in_an_enforced_account_by_its_identity(
+    organization, enforced
+):
+    """The global provider's claims name another address, but the identity it knows
+    belongs to an account of the enforced domain."""
+    from accounts.models import UserExternalAuthentication
+
+    member = UserFactory(organization=organization, email="bob@acme.example")
+    UserExternalAuthentication.objects.create(
+        user=member, provider="https://global.example", external_id="global-2", auth_type="oidc"
+    )
+    claims = {"sub": "global-2", "email": "bob@personal.example", "email_verified": True}
+    with pytest.raises(SsoRequired):
+        external_user_resolve(provider="https://global.example", claims=claims)

@@ -81,6 +81,7 @@ def test_saving_again_keeps_the_secret_and_the_verification_of_listed_domains(
     [
         ({"issuer": "ftp://idp.example"}, "issuer"),
         ({"issuer": "http://idp.example"}, "issuer"),  # https, except on loopback
+        ({"issuer": "https://idp.invalid"}, "issuer"),  # does not resolve
         ({"client_id": " "}, "clientId"),
         ({"domains": ["not a domain"]}, "domains"),
         ({"domains": ["localhost"]}, "domains"),
@@ -193,3 +194,59 @@ def test_dns_that_does_not_answer_is_reported(organization, provider, settings):
     with pytest.raises(DomainNotVerified) as refused:
         sso.domain_verify(actor=admin, domain="acme.example")
     assert "could not be asked" in refused.value.message
+
+
+@pytest.mark.parametrize(
+    "issuer",
+    [
+        "https://127.0.0.1:8443/realms/x",
+        "https://10.0.0.5/realms/x",
+        "https://169.254.169.254/latest/meta-data",  # a cloud's metadata service
+        "https://[::1]/realms/x",
+        "https://localhost/realms/x",
+    ],
+)
+def test_an_administrator_cannot_make_roster_fetch_from_internal_hosts(
+    organization, provider, settings, issuer
+):
+    settings.SSO_ALLOW_PRIVATE_PROVIDERS = False
+    admin = administrator(organization=organization)
+    hits = dict(provider.hits)
+    with pytest.raises(Invalid) as refused:
+        configure(admin, provider, issuer=issuer)
+    assert refused.value.field == "issuer"
+    assert "not a public address" in refused.value.message
+    assert dict(provider.hits) == hits
+
+
+def test_discovery_may_not_send_roster_to_internal_hosts_either(
+    organization, provider, settings, monkeypatch
+):
+    """A public issuer whose discovery names an internal key set URL is refused before
+    that URL is fetched."""
+    from accounts import oidc_client
+
+    settings.SSO_ALLOW_PRIVATE_PROVIDERS = False
+    document = {
+        "issuer": "https://idp.example.org",
+        "authorization_endpoint": "https://idp.example.org/auth",
+        "token_endpoint": "https://idp.example.org/token",
+        "jwks_uri": "https://169.254.169.254/keys",
+    }
+    monkeypatch.setattr(oidc_client, "discovery_document", lambda issuer, fresh=False: document)
+    fetched = []
+    monkeypatch.setattr(oidc_client, "key_set_fetch", lambda url: fetched.append(url) or [{}])
+    monkeypatch.setattr(
+        sso.socket,
+        "getaddrinfo",
+        lambda host, port: (
+            [(0, 0, 0, "", ("93.184.216.34", port))]
+            if host == "idp.example.org"
+            else [(0, 0, 0, "", ("169.254.169.254", port))]
+        ),
+    )
+    admin = administrator(organization=organization)
+    with pytest.raises(Invalid) as refused:
+        configure(admin, provider, issuer="https://idp.example.org")
+    assert "169.254.169.254 is not a public address" in refused.value.message
+    assert fetched == []
