@@ -292,6 +292,11 @@ class OrganizationSso(models.Model):
 
     organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="sso")
     issuer = models.URLField(max_length=500)
+    # The endpoints its discovery named when saved (checked then; sign-ins use these).
+    authorization_endpoint = models.URLField(max_length=500)
+    token_endpoint = models.URLField(max_length=500)
+    userinfo_endpoint = models.URLField(max_length=500, blank=True, default="")
+    jwks_uri = models.URLField(max_length=500)
     client_id = models.CharField(max_length=255)
     # Fernet ciphertext under FIELD_ENCRYPTION_KEY (backend.crypto); never answered.
     client_secret = models.TextField()

@@ -60,6 +60,7 @@ SIGN_IN_FAILED = "INVALID_CREDENTIALS"
 # The callback of sign-ins through an organization's own provider (enterprise SSO).
 SSO_CALLBACK = "oidc_sso_callback"
 SSO_STATES = "oidc_sso_states"  # session: the state of each SSO sign-in -> its organization
+SSO_STATES_KEPT = 10
 
 
 class _PartySettings:
@@ -297,7 +298,8 @@ class OrganizationAuthenticationRequestView(AuthenticationRequestView):
         if state:
             states = request.session.get(SSO_STATES, {})
             states[state[0]] = str(organization_id)
-            request.session[SSO_STATES] = states
+            # The latest few sign-ins (tabs) of this browser; older states are let go.
+            request.session[SSO_STATES] = dict(list(states.items())[-SSO_STATES_KEPT:])
         return response
 
 

@@ -16,7 +16,7 @@ import logging
 import ssl
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import jwt
@@ -64,7 +64,8 @@ class OrganizationParty:
     organization_id: object
     issuer: str
     client_id: str
-    client_secret: str
+    client_secret: str = field(repr=False)
+    endpoints: dict = field(default_factory=dict)  # checked when the provider was saved
 
 
 _party: contextvars.ContextVar[OrganizationParty | None] = contextvars.ContextVar(
@@ -105,20 +106,14 @@ def provider_config() -> ProviderConfig:
     from the explicit ``OIDC_OP_*`` settings, the rest from discovery."""
     current = _party.get()
     if current is not None:
-        document = discovery_document(current.issuer)
         return ProviderConfig(
-            issuer=document["issuer"],
-            **{
-                name: document.get(name) or ""
-                for name in (
-                    "authorization_endpoint",
-                    "token_endpoint",
-                    "userinfo_endpoint",
-                    "jwks_uri",
-                    "end_session_endpoint",
-                    "introspection_endpoint",
-                )
-            },
+            issuer=current.issuer,
+            authorization_endpoint=current.endpoints.get("authorization_endpoint", ""),
+            token_endpoint=current.endpoints.get("token_endpoint", ""),
+            userinfo_endpoint=current.endpoints.get("userinfo_endpoint", ""),
+            jwks_uri=current.endpoints.get("jwks_uri", ""),
+            end_session_endpoint="",
+            introspection_endpoint="",
         )
     issuer = settings.OIDC_OP_ISSUER.strip()
     explicit = {

@@ -41,7 +41,7 @@ from accounts.ratelimit import (
 )
 from accounts.services.mfa import MfaChallenge, has_second_factor, mfa_challenge_start
 from accounts.services.ownership import email_ownership_prove
-from accounts.services.sso import password_allowed, sso_enforced_for
+from accounts.services.sso import sso_enforced_for, sso_required_for
 from accounts.tokens import Purpose, token_hash, token_new
 from backend.errors import (
     AccountDisabled,
@@ -184,15 +184,14 @@ def user_login(*, request: HttpRequest, email: str, password: str) -> User | Mfa
     is said only to who knows its password."""
     email = email_normalize(email)
     address = client_address(request)
-    enforced = sso_enforced_for(email)
-    if enforced is not None:
-        # The same answer whether the password is right or not (it would otherwise tell):
-        # only the organization's administrators get past it, with their password.
+    if sso_enforced_for(email) is not None:
+        # The domain signs in through its organization's provider: a wrong password gets
+        # the same answer as a member's right one, so neither tells anything.
         try:
             user = password_check(email=email, address=address, password=password)
         except InvalidCredentials:
             raise SsoRequired() from None
-        if not password_allowed(sso=enforced, user=user):
+        if sso_required_for(user):
             audit_sign_in_failed("user.login.failed", email=email, user=user, reason="sso")
             raise SsoRequired()
     else:
@@ -267,8 +266,7 @@ def password_reset_request(*, request: HttpRequest, email: str) -> None:
     ).first()
     if not email or user is None:
         return
-    enforced = sso_enforced_for(email)
-    if enforced is not None and not password_allowed(sso=enforced, user=user):
+    if sso_required_for(user):
         return  # signs in through its organization's provider only
     token_email_send(user, purpose=Purpose.RESET_PASSWORD)
     audit_user_event("user.password_reset.requested", user, anonymous=True)

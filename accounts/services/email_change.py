@@ -25,6 +25,7 @@ from accounts.models import EmailChange, User, UserExternalAuthentication, email
 from accounts.ratelimit import client_address, rate_limit_hit
 from accounts.services.auth import email_request_limit, first_name_of, lifetime_hours
 from accounts.services.mfa import second_factors_remove
+from accounts.services.sso import sso_for_email, sso_required_for
 from accounts.sessions import sessions_end
 from accounts.tokens import Purpose, token_hash, token_new
 from backend.errors import Invalid, TokenExpired, TokenInvalid, Unauthenticated
@@ -47,6 +48,13 @@ def email_change_request(*, actor, request: HttpRequest, new_email: str) -> None
     if new_email == user.email:
         raise Invalid(
             gettext("This is already your email address."), field="newEmail", code="INVALID"
+        )
+    if sso_required_for(user) and sso_for_email(new_email) != sso_for_email(user.email):
+        # Out of the organization's domains the address would escape its provider.
+        raise Invalid(
+            gettext("Your organization signs you in: choose an address of its domains."),
+            field="newEmail",
+            code="SSO_REQUIRED",
         )
     EmailChange.objects.filter(user=user, confirmed_at=None, reverted_at=None).delete()
     confirm, revert = token_new(), token_new()

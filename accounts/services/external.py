@@ -40,7 +40,7 @@ from accounts.services.mfa import (
 from accounts.services.organizations import organization_create, organization_seats_check_invite
 from accounts.services.ownership import email_ownership_prove, registration_complete
 from accounts.services.registration import pending_registration_start
-from accounts.services.sso import sso_enforced_for
+from accounts.services.sso import sso_enforced_for, sso_required_for
 from accounts.signals import user_display_name_changed
 from backend.errors import AccountDisabled, Invalid, InvalidCredentials, MfaRequired, SsoRequired
 from backend.i18n import language_current
@@ -113,8 +113,6 @@ def external_user_resolve(*, provider: str, claims: Mapping) -> User:
     an address whose organization enforces its own provider (SSO_REQUIRED).
     """
     profile = ExternalProfile.from_claims(claims)
-    if profile.email and sso_enforced_for(profile.email) is not None:
-        raise SsoRequired()
     for attempt in range(2):
         try:
             with transaction.atomic():
@@ -135,12 +133,16 @@ def _resolve(*, provider: str, profile: ExternalProfile) -> User:
     if identity is not None:
         user = identity.user
         _require_active(user)
-        if sso_enforced_for(user.email) is not None:
-            raise SsoRequired()  # found by its identity: the account's own address decides
+        if sso_required_for(user):
+            raise SsoRequired()
         _user_update(user, profile)
         return user
 
     existing = User.objects.filter(email=profile.email).first() if profile.email else None
+    if existing is not None and sso_required_for(existing):
+        raise SsoRequired()
+    if existing is None and profile.email and sso_enforced_for(profile.email) is not None:
+        raise SsoRequired()  # a new account of the domain belongs to its organization's provider
     if existing is not None:
         if not profile.email_verified:
             logger.warning(

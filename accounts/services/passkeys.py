@@ -41,12 +41,14 @@ from accounts.audit import audit_sign_in_failed, audit_user_event
 from accounts.models import Passkey, User
 from accounts.ratelimit import client_address, rate_limit_hit, rate_limit_undo
 from accounts.services import mfa
+from accounts.services.sso import sso_required_for
 from backend.errors import (
     AccountDisabled,
     EmailNotVerified,
     Invalid,
     InvalidCredentials,
     NotFound,
+    SsoRequired,
     TokenExpired,
 )
 
@@ -254,6 +256,11 @@ def passkey_authentication_finish(*, request: HttpRequest, credential_json: str)
         of_user=waiting,
         failure="user.login.failed",
     )
+    if waiting is None and sso_required_for(user):
+        # On its own a passkey is a sign-in: not for who must use the organization's
+        # provider (as the second factor of that sign-in it is welcome).
+        audit_sign_in_failed("user.login.failed", email=user.email, user=user, reason="sso")
+        raise SsoRequired()
     mfa.mfa_challenge_forget(request=request)
     session_start(request=request, user=user)
     audit_user_event(

@@ -38,8 +38,9 @@ DOMAINS_MAX = 20
 VERIFY_SCOPE = "domain-verify"
 
 
-def _administered(actor) -> Organization:
-    organization = organization_of_actor_locked(actor=actor)
+def _administered(actor, *, lock: bool = True) -> Organization:
+    """The actor's organization (its row locked), when the actor administers it."""
+    organization = organization_of_actor_locked(actor=actor) if lock else actor.organization
     if not user_can_update_organization(user=actor, organization=organization):
         raise PermissionDenied()
     return organization
@@ -51,6 +52,10 @@ def domain_normalize(name: str) -> str | None:
     name = (name or "").strip().rstrip(".").lower()
     try:
         ascii_name = name.encode("idna").decode("ascii")
+        # Python's IDNA (2003) maps some names onto others (straße -> strasse): a name
+        # that does not come back as itself is refused rather than confused.
+        if not name.isascii() and ascii_name.encode("ascii").decode("idna") != name:
+            return None
     except UnicodeError:
         return None
     labels = ascii_name.split(".")
@@ -82,8 +87,9 @@ def _domains_normalized(domains: Iterable[str]) -> list[str]:
 
 
 # The provider's URLs that Roster's server fetches (the authorization endpoint is the
-# browser's).
+# browser's), and all those it keeps.
 FETCHED_ENDPOINTS = ("token_endpoint", "jwks_uri", "userinfo_endpoint", "introspection_endpoint")
+ENDPOINTS = ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri")
 
 
 def _url_refused(url: str) -> str | None:
@@ -107,9 +113,11 @@ def _url_refused(url: str) -> str | None:
     return None
 
 
-def provider_check(issuer: str) -> str:
-    """The issuer as its discovery document names it, once the document and its key set
-    could be fetched; INVALID (field ``issuer``) with the reason otherwise."""
+def provider_check(issuer: str) -> dict[str, str]:
+    """The provider's issuer (as its discovery document names it) and endpoints, once
+    the document and its key set could be fetched; INVALID (field ``issuer``) with the
+    reason otherwise. The endpoints are stored: sign-ins use these checked URLs, not
+    whatever a later discovery document says."""
     if (refused := _url_refused(issuer)) is not None:
         raise Invalid(refused, field="issuer")
     try:
@@ -130,10 +138,12 @@ def provider_check(issuer: str) -> str:
         ) from error
     if not keys:
         raise Invalid(gettext("The provider publishes no signing keys."), field="issuer")
-    return document["issuer"]
+    return {
+        "issuer": document["issuer"],
+        **{name: str(document.get(name) or "") for name in ENDPOINTS},
+    }
 
 
-@transaction.atomic
 def sso_configure(
     *,
     actor,
@@ -144,18 +154,42 @@ def sso_configure(
     enforced: bool,
 ) -> Organization:
     """Set the organization's provider (administrators). ``client_secret`` None keeps
-    the stored one. Domains still listed keep their verification; new ones start
+    the stored one, for the same issuer and client only (the secret never goes to
+    another provider). Domains still listed keep their verification; new ones start
     unverified with a new token; those left out are removed."""
-    organization = _administered(actor)
+    _administered(actor, lock=False)  # before any request leaves Roster
     client_id = (client_id or "").strip()
     if not client_id or len(client_id) > 255:
         raise Invalid(gettext("Give the client id the provider issued."), field="clientId")
     names = _domains_normalized(domains)
-    current = OrganizationSso.objects.filter(organization=organization).first()
-    if not client_secret and current is None:
-        raise Invalid(gettext("Give the client secret the provider issued."), field="clientSecret")
-    issuer = provider_check((issuer or "").strip())
-    sso = current or OrganizationSso(organization=organization)
+    configured = OrganizationSso.objects.filter(organization_id=actor.organization_id).exists()
+    if not client_secret and not configured:
+        raise _secret_needed()
+    endpoints = provider_check((issuer or "").strip())  # network: outside the row lock
+    with transaction.atomic():
+        return _sso_save(
+            actor=actor,
+            endpoints=endpoints,
+            client_id=client_id,
+            client_secret=client_secret,
+            names=names,
+            enforced=enforced,
+        )
+
+
+def _secret_needed() -> Invalid:
+    return Invalid(gettext("Give the client secret the provider issued."), field="clientSecret")
+
+
+def _sso_save(*, actor, endpoints, client_id, client_secret, names, enforced) -> Organization:
+    organization = _administered(actor)
+    issuer = endpoints["issuer"]
+    sso = OrganizationSso.objects.filter(organization=organization).first()
+    if not client_secret and (sso is None or (sso.issuer, sso.client_id) != (issuer, client_id)):
+        raise _secret_needed()  # a kept secret never goes to another provider or client
+    sso = sso or OrganizationSso(organization=organization)
+    for name, value in endpoints.items():
+        setattr(sso, name, value)
     sso.issuer, sso.client_id, sso.enforced = issuer, client_id, bool(enforced)
     if client_secret:
         sso.client_secret = secret_encrypt(client_secret)
@@ -274,26 +308,32 @@ def sso_for_email(email: str) -> OrganizationSso | None:
 
 
 def sso_enforced_for(email: str) -> OrganizationSso | None:
-    """The SSO that ``email`` must sign in through, when its organization enforces it."""
+    """The SSO that ``email``'s domain signs in through, when its organization enforces
+    it (whoever holds the address: an answer by domain tells nothing about accounts)."""
     found = sso_for_email(email)
     return found if found is not None and found.enforced else None
 
 
-def password_allowed(*, sso: OrganizationSso, user) -> bool:
-    """Under enforced SSO only the organization's administrators keep their password: the
-    way back in (break-glass) when the provider fails or is misconfigured."""
+def sso_required_for(user) -> bool:
+    """Whether ``user`` signs in through their organization's provider only: a member of
+    an organization that enforces SSO, with an address of its verified domains. Its
+    administrators keep their password (the way back in when the provider fails); an
+    account of another organization that happens to hold such an address is not
+    concerned."""
+    sso = sso_enforced_for(user.email) if user is not None else None
     return (
-        user is not None
+        sso is not None
         and user.organization_id == sso.organization_id
-        and user_is_administrator(user)
+        and not user_is_administrator(user)
     )
 
 
 def sso_party(sso: OrganizationSso) -> oidc_client.OrganizationParty:
-    """Roster as the client of this organization's provider."""
+    """Roster as the client of this organization's provider, at its checked endpoints."""
     return oidc_client.OrganizationParty(
         organization_id=sso.organization_id,
         issuer=sso.issuer,
         client_id=sso.client_id,
         client_secret=secret_decrypt(sso.client_secret),
+        endpoints={name: getattr(sso, name) for name in ENDPOINTS},
     )

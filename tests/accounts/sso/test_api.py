@@ -13,7 +13,7 @@ from tests.accounts.auth_helpers import mails_to
 from tests.conftest import GraphQLClient, operation_codes
 from tests.dns_server import dns_serving
 from tests.factories import PASSWORD, UserFactory, administrator
-from tests.oidc_provider import provider_serving
+from tests.oidc_provider import LocalProvider, provider_serving
 
 pytestmark = pytest.mark.django_db
 
@@ -186,3 +186,69 @@ def test_the_global_provider_does_not_sign_in_an_enforced_account_by_its_identit
     claims = {"sub": "global-2", "email": "bob@personal.example", "email_verified": True}
     with pytest.raises(SsoRequired):
         external_user_resolve(provider="https://global.example", claims=claims)
+
+
+def test_a_kept_secret_never_goes_to_another_provider_or_client(organization, admin, provider):
+    client = GraphQLClient().login_as(admin).reauthenticated()
+    configure(client, provider)
+    another = LocalProvider(key_name="another").start()
+    try:
+        for change in ({"clientId": "another-client"}, {"issuer": another.issuer}):
+            refused = configure(client, provider, clientSecret=None, **change)
+            assert [(m["code"], m["field"]) for m in refused["messages"]] == [
+                ("INVALID", "clientSecret")
+            ], change
+    finally:
+        another.stop()
+
+
+def test_an_account_of_another_organization_with_such_an_address_keeps_its_password(
+    organization, enforced, other_organization, django_capture_on_commit_callbacks
+):
+    elsewhere = UserFactory(organization=other_organization, email="eve@acme.example")
+    assert login(elsewhere.email, PASSWORD)["email"] == elsewhere.email
+    assert operation_codes(login(elsewhere.email, "wrong password")) == ["SSO_REQUIRED"]
+    with django_capture_on_commit_callbacks(execute=True):
+        GraphQLClient().mutate("requestPasswordReset", {"email": elsewhere.email}, "__typename")
+    assert len(mails_to(elsewhere.email)) == 1
+
+
+def test_a_member_cannot_sign_in_with_a_passkey_alone_once_sso_is_enforced(
+    organization, admin, provider, dns
+):
+    from tests.accounts.test_passkeys import authenticate, register
+    from tests.webauthn_authenticator import SoftAuthenticator
+
+    member = UserFactory(organization=organization, email="bob@acme.example")
+    authenticator = SoftAuthenticator()
+    register(GraphQLClient().login_as(member).reauthenticated(), authenticator)
+    assert authenticate(GraphQLClient(), authenticator)["__typename"] == "User"
+    client = GraphQLClient().login_as(admin).reauthenticated()
+    configure(client, provider, enforced=True)
+    verified(client, dns, organization)
+    assert operation_codes(authenticate(GraphQLClient(), authenticator)) == ["SSO_REQUIRED"]
+
+
+def test_a_member_cannot_move_their_address_out_of_the_organizations_domains(
+    organization, enforced
+):
+    member = UserFactory(organization=organization, email="bob@acme.example")
+    client = GraphQLClient().login_as(member).reauthenticated()
+    refused = client.mutate(
+        "requestEmailChange", {"newEmail": "bob@personal.example"}, "__typename"
+    )
+    assert [(m["code"], m["field"]) for m in refused["messages"]] == [("SSO_REQUIRED", "newEmail")]
+    within = client.mutate("requestEmailChange", {"newEmail": "robert@acme.example"}, "__typename")
+    assert within["__typename"] != "OperationInfo"
+
+
+def test_domains_are_compared_as_written():
+    from accounts import oidc_client
+    from accounts.services.sso import domain_normalize
+
+    assert domain_normalize("Straße.example") is None  # Python's IDNA would make it strasse
+    assert domain_normalize("xn--bcher-kva.example") == "xn--bcher-kva.example"
+    party = oidc_client.OrganizationParty(
+        organization_id=1, issuer="https://idp", client_id="c", client_secret="hush"
+    )
+    assert "hush" not in repr(party)
