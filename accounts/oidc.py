@@ -137,6 +137,16 @@ class OIDCBackend(_PartySettings, OIDCAuthenticationBackend):
         """The global provider's sign-ins, when one is configured."""
         return party is None and oidc_client.oidc_enabled()
 
+    def get_token(self, payload):
+        """mozilla-django-oidc's token request, but never following a redirect: the
+        token endpoint could otherwise send Roster's server anywhere."""
+        auth = None
+        if self.get_settings("OIDC_TOKEN_USE_BASIC_AUTH", False):
+            auth = (payload.get("client_id"), payload.pop("client_secret", None))
+        response = oidc_client.token_request(payload, auth=auth)
+        self.raise_token_response_error(response)
+        return response.json()
+
     def verify_token(self, token, **kwargs):
         if not isinstance(token, str) or not token:
             raise oidc_client.TokenRejected("The token response has no ID token.")

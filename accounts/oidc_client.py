@@ -199,6 +199,11 @@ def _request(method: str, url: str, **kwargs) -> requests.Response:
         raise ProviderUnavailable(f"{method} {url}: {error}") from error
 
 
+def token_request(data: dict, *, auth=None) -> requests.Response:
+    """POST to the provider's token endpoint (redirects not followed)."""
+    return _request("POST", provider_config().token_endpoint, data=data, auth=auth)
+
+
 def _get_json(url: str) -> dict:
     response = _request("GET", url)
     if response.status_code != 200:

@@ -81,6 +81,7 @@ class LocalProvider:
     jwt_access_tokens: bool = False  # issue RFC 9068 JWT access tokens
     honours_prompt_login: bool = True  # prompt=login / max_age=0 make the person sign in
     key_name: str = "provider"  # providers of other names sign with other keys
+    token_redirect: str | None = None  # the token endpoint answers a redirect there
     hits: Counter = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
@@ -339,7 +340,9 @@ def _handler_for(provider: LocalProvider):
             provider.hits[parts.path] += 1
             length = int(self.headers.get("Content-Length") or 0)
             form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
-            if parts.path == "/token":
+            if parts.path == "/token" and provider.token_redirect:
+                self._answer(302, {"Location": provider.token_redirect}, None)
+            elif parts.path == "/token":
                 self._answer(*provider.token(form, self.headers.get("Authorization")))
             elif parts.path == "/introspect":
                 self._answer(*provider.introspect(form, self.headers.get("Authorization")))

@@ -212,3 +212,16 @@ def test_another_organizations_provider_cannot_reauthenticate_a_member(world):
     assert operation_codes(client.mutate("requestEmailChange", change, "__typename")) == [
         "REAUTHENTICATION_REQUIRED"
     ]
+
+
+def test_a_token_endpoint_that_redirects_does_not_send_roster_elsewhere(world):
+    """An organization's provider answers the code exchange with a redirect to another
+    server: Roster does not follow it, and the sign-in fails."""
+    elsewhere = LocalProvider(key_name="elsewhere").start()
+    try:
+        world["acme"].token_redirect = elsewhere.url("/token")
+        done, _, _ = browser_sign_in(GraphQLClient().http, start_path=start_path(world["acme_org"]))
+        assert error_of(done) == "INVALID_CREDENTIALS"
+        assert elsewhere.hits["/token"] == 0
+    finally:
+        elsewhere.stop()
