@@ -448,32 +448,26 @@ def sso_dns(settings):
     yield from dns_serving(settings)
 
 
-def sso_configured(w) -> GraphQLClient:
+def sso_input(w) -> dict:
     provider = w.fixture("sso_provider")
-    client = w.client(w.admin, reauthenticated=True)
-    input_ = {
-        "issuer": provider.issuer,
-        "clientId": provider.client_id,
-        "clientSecret": provider.client_secret,
-        "domains": ["acme.example"],
-        "enforced": False,
-    }
-    client.mutate("configureSso", input_, "")
-    return client
-
-
-@scenario("configureSso")
-def _(w):
-    provider = w.fixture("sso_provider")
-    client = w.client(w.admin, reauthenticated=True)
-    input_ = {
+    return {
         "issuer": provider.issuer,
         "clientId": provider.client_id,
         "clientSecret": provider.client_secret,
         "domains": ["acme.example"],
         "enforced": True,
     }
-    return call(client, "configureSso", input_)
+
+
+def sso_configured(w) -> GraphQLClient:
+    client = w.client(w.admin, reauthenticated=True)
+    client.mutate("configureSso", sso_input(w), "")
+    return client
+
+
+@scenario("configureSso")
+def _(w):
+    return call(w.client(w.admin, reauthenticated=True), "configureSso", sso_input(w))
 
 
 @scenario("removeSso")

@@ -11,9 +11,8 @@ from accounts.services.external import external_user_resolve
 from backend.errors import SsoRequired
 from tests.accounts.auth_helpers import mails_to
 from tests.conftest import GraphQLClient, operation_codes
-from tests.dns_server import dns_serving
 from tests.factories import PASSWORD, UserFactory, administrator
-from tests.oidc_provider import LocalProvider, provider_serving
+from tests.oidc_provider import LocalProvider
 
 pytestmark = pytest.mark.django_db
 
@@ -24,16 +23,6 @@ OPTIONS = """query ($email: String!) {
   signInOptions(email: $email) { password sso { organizationName authenticateUrl } }
 }"""
 USER = "... on User { email }"
-
-
-@pytest.fixture
-def provider(settings):
-    yield from provider_serving(settings)
-
-
-@pytest.fixture
-def dns(settings):
-    yield from dns_serving(settings)
 
 
 @pytest.fixture
@@ -252,3 +241,31 @@ def test_domains_are_compared_as_written():
         organization_id=1, issuer="https://idp", client_id="c", client_secret="hush"
     )
     assert "hush" not in repr(party)
+
+
+def test_removing_a_domain_gives_its_members_their_passwords_back(
+    organization, provider, enforced, django_capture_on_commit_callbacks
+):
+    member = UserFactory(organization=organization, email="bob@acme.example")
+    configure(enforced, provider, enforced=True, clientSecret=None, domains=["other.example"])
+    assert login(member.email, PASSWORD)["email"] == member.email
+    with django_capture_on_commit_callbacks(execute=True):
+        GraphQLClient().mutate("requestPasswordReset", {"email": member.email}, "__typename")
+    assert len(mails_to(member.email)) == 1
+
+
+def test_no_client_secret_in_any_answer_or_log(organization, admin, provider, dns, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    client = GraphQLClient().login_as(admin).reauthenticated()
+    answers = [
+        configure(client, provider),
+        configure(client, provider, issuer="http://127.0.0.1:9/nothing-here"),  # refused
+        client.mutate("verifyDomain", {"domain": "acme.example"}, DOMAIN),  # refused
+        client.execute(f"{{ organization {{ {SSO} }} }}").payload,
+        verified(client, dns, organization),
+        client.mutate("removeSso", None, ORGANIZATION),
+    ]
+    assert provider.client_secret not in json.dumps(answers)
+    assert provider.client_secret not in caplog.text

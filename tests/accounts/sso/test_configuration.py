@@ -8,23 +8,12 @@ from accounts.models import AuditEvent, OrganizationDomain, OrganizationSso
 from accounts.services import sso
 from backend.crypto import secret_decrypt
 from backend.errors import DomainNotVerified, Invalid, NotFound, PermissionDenied
-from tests.dns_server import dns_serving
 from tests.factories import OrganizationFactory, administrator
-from tests.oidc_provider import LocalProvider, provider_serving
+from tests.oidc_provider import LocalProvider
 
 pytestmark = pytest.mark.django_db
 
 SECRET = "s3cret-of-the-provider"
-
-
-@pytest.fixture
-def provider(settings):
-    yield from provider_serving(settings)
-
-
-@pytest.fixture
-def dns(settings):
-    yield from dns_serving(settings)
 
 
 def configure(actor, provider, **overrides):
