@@ -82,6 +82,7 @@ class LocalProvider:
     honours_prompt_login: bool = True  # prompt=login / max_age=0 make the person sign in
     key_name: str = "provider"  # providers of other names sign with other keys
     token_redirect: str | None = None  # the token endpoint answers a redirect there
+    jwks_redirect: str | None = None  # so does the key set
     hits: Counter = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
@@ -326,6 +327,8 @@ def _handler_for(provider: LocalProvider):
             provider.hits[parts.path] += 1
             if parts.path == "/.well-known/openid-configuration":
                 self._answer(200, {}, provider.discovery())
+            elif parts.path == "/jwks" and provider.jwks_redirect:
+                self._answer(302, {"Location": provider.jwks_redirect}, None)
             elif parts.path == "/jwks":
                 self._answer(200, {}, provider.jwks())
             elif parts.path == "/authorize":

@@ -214,14 +214,21 @@ def test_another_organizations_provider_cannot_reauthenticate_a_member(world):
     ]
 
 
-def test_a_token_endpoint_that_redirects_does_not_send_roster_elsewhere(world):
-    """An organization's provider answers the code exchange with a redirect to another
-    server: Roster does not follow it, and the sign-in fails."""
+@pytest.mark.parametrize(
+    ("knob", "path"), [("token_redirect", "/token"), ("jwks_redirect", "/jwks")]
+)
+def test_an_endpoint_that_redirects_does_not_send_roster_elsewhere(world, knob, path):
+    """An organization's provider answers the code exchange, or the key set fetch, with
+    a redirect to another server: Roster does not follow it, and the sign-in fails."""
+    from accounts.oidc_client import provider_caches_clear
+
+    provider_caches_clear()  # the key set is fetched anew
     elsewhere = LocalProvider(key_name="elsewhere").start()
     try:
-        world["acme"].token_redirect = elsewhere.url("/token")
+        setattr(world["acme"], knob, elsewhere.url(path))
         done, _, _ = browser_sign_in(GraphQLClient().http, start_path=start_path(world["acme_org"]))
-        assert error_of(done) == "INVALID_CREDENTIALS"
-        assert elsewhere.hits["/token"] == 0
+        assert error_of(done) in ("INVALID_CREDENTIALS", "PROVIDER_UNAVAILABLE")
+        assert elsewhere.hits[path] == 0
+        assert not User.objects.filter(email="ada@acme.example").exists()
     finally:
         elsewhere.stop()
