@@ -282,7 +282,9 @@ def domain_verify(*, actor, domain: str) -> OrganizationDomain:
         raise DomainNotVerified(
             gettext("Another organization has verified this domain."), field="domain"
         ) from error
-    row.refresh_from_db()
+    row = OrganizationDomain.objects.filter(pk=row.pk).first()
+    if row is None:  # removed by a configureSso meanwhile
+        raise NotFound(field="domain")
     audit_record(
         "organization.domain.verified",
         actor=actor,
