@@ -136,6 +136,23 @@ def organization_of_actor_locked(*, actor) -> Organization:
     return Organization.objects.select_for_update().get(pk=actor.organization_id)
 
 
+def organization_administered_by(*, actor, lock: bool = True) -> Organization:
+    """The actor's organization when the actor administers it (its row locked unless
+    ``lock`` is off, as before a request to another server); UNAUTHENTICATED or
+    PERMISSION_DENIED otherwise."""
+    if lock:
+        organization = organization_of_actor_locked(actor=actor)
+    elif not getattr(actor, "is_authenticated", False):
+        raise Unauthenticated()
+    else:
+        organization = actor.organization
+    if organization is None or not user_can_update_organization(
+        user=actor, organization=organization
+    ):
+        raise PermissionDenied()
+    return organization
+
+
 # Seats: members plus pending invitations never exceed the plan.
 
 
@@ -183,9 +200,7 @@ def organization_update(
 ) -> Organization:
     """Rename the actor's organization, set its second-factor policy and/or the language
     of its invitations to people without an account (what is left out stays)."""
-    organization = organization_of_actor_locked(actor=actor)
-    if not user_can_update_organization(user=actor, organization=organization):
-        raise PermissionDenied()
+    organization = organization_administered_by(actor=actor)
     language_require(language)
     old_name, old_mfa_required = organization.name, organization.mfa_required
     old_language = organization.language

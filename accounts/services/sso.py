@@ -13,6 +13,7 @@ import ipaddress
 import secrets
 import socket
 from collections.abc import Iterable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import dns.exception
@@ -28,22 +29,14 @@ from accounts.groups import user_is_administrator
 from accounts.models import Organization, OrganizationDomain, OrganizationSso
 from accounts.ratelimit import rate_limit_hit
 from accounts.services.organizations import (
-    organization_of_actor_locked,
+    organization_administered_by,
     user_can_update_organization,
 )
 from backend.crypto import secret_decrypt, secret_encrypt, secret_reencrypt
-from backend.errors import DomainNotVerified, ErrorMessage, Invalid, NotFound, PermissionDenied
+from backend.errors import DomainNotVerified, ErrorMessage, Invalid, NotFound
 
 DOMAINS_MAX = 20
 VERIFY_SCOPE = "domain-verify"
-
-
-def _administered(actor, *, lock: bool = True) -> Organization:
-    """The actor's organization (its row locked), when the actor administers it."""
-    organization = organization_of_actor_locked(actor=actor) if lock else actor.organization
-    if not user_can_update_organization(user=actor, organization=organization):
-        raise PermissionDenied()
-    return organization
 
 
 def domain_normalize(name: str) -> str | None:
@@ -157,7 +150,7 @@ def sso_configure(
     the stored one, for the same issuer and client only (the secret never goes to
     another provider). Domains still listed keep their verification; new ones start
     unverified with a new token; those left out are removed."""
-    _administered(actor, lock=False)  # before any request leaves Roster
+    organization_administered_by(actor=actor, lock=False)  # before any request leaves Roster
     client_id = (client_id or "").strip()
     if not client_id or len(client_id) > 255:
         raise Invalid(gettext("Give the client id the provider issued."), field="clientId")
@@ -182,7 +175,7 @@ def _secret_needed() -> Invalid:
 
 
 def _sso_save(*, actor, endpoints, client_id, client_secret, names, enforced) -> Organization:
-    organization = _administered(actor)
+    organization = organization_administered_by(actor=actor)
     issuer = endpoints["issuer"]
     sso = OrganizationSso.objects.filter(organization=organization).first()
     if not client_secret and (sso is None or (sso.issuer, sso.client_id) != (issuer, client_id)):
@@ -225,7 +218,7 @@ def _sso_save(*, actor, endpoints, client_id, client_secret, names, enforced) ->
 def sso_remove(*, actor) -> Organization:
     """Remove the provider and its domains; the accounts stay and may set a password by
     reset."""
-    organization = _administered(actor)
+    organization = organization_administered_by(actor=actor)
     deleted, _ = OrganizationSso.objects.filter(organization=organization).delete()
     organization.domains.all().delete()
     if deleted:
@@ -265,7 +258,7 @@ def domain_verify(*, actor, domain: str) -> OrganizationDomain:
     domain first."""
     name = domain_normalize(domain)
     with transaction.atomic():
-        organization = _administered(actor)
+        organization = organization_administered_by(actor=actor)
         row = organization.domains.filter(name=name).first() if name else None
         if row is None:
             raise NotFound(field="domain")
@@ -307,6 +300,26 @@ def sso_for_email(email: str) -> OrganizationSso | None:
         )
         .first()
     )
+
+
+def sso_visible_to(*, user, organization: Organization) -> OrganizationSso | None:
+    """An organization's provider, for its administrators (None for anyone else)."""
+    if not user_can_update_organization(user=user, organization=organization):
+        return None
+    return OrganizationSso.objects.filter(organization_id=organization.pk).first()
+
+
+@dataclass(frozen=True)
+class SignInChoice:
+    password: bool  # signing in with a password may work
+    sso: OrganizationSso | None  # the provider of the email's domain, if any
+
+
+def sign_in_options(email: str) -> SignInChoice:
+    """How ``email`` signs in, from its domain alone: an unknown address answers like a
+    known one, so the answer tells nothing about accounts."""
+    sso = sso_for_email(email)
+    return SignInChoice(password=sso is None or not sso.enforced, sso=sso)
 
 
 def sso_enforced_for(email: str) -> OrganizationSso | None:

@@ -35,6 +35,7 @@ from accounts.services.organizations import (
     user_can_update_organization,
     user_can_wipe_out_organization,
 )
+from accounts.services.sso import sso_visible_to
 from backend.keyset import Count, Position, count_up_to, keyset_between
 from schema.accounts.types import PermissionGroupType, UserType
 from schema.audit.types import AuditEventConnection
@@ -187,9 +188,7 @@ class OrganizationType(Scoped, relay.Node):
         description="The organization's own provider, for administrators (null otherwise).",
     )
     def sso(self, info: Info) -> OrganizationSsoType | None:
-        if not user_can_update_organization(user=viewer(info), organization=self):
-            return None
-        return models.OrganizationSso.objects.filter(organization_id=self.pk).first()
+        return sso_visible_to(user=viewer(info), organization=self)
 
     @strawberry_django.field(only=["id"], description="What the viewer may do here.")
     def abilities(self, info: Info) -> OrganizationAbilities:

@@ -6,7 +6,7 @@ import strawberry
 from django.urls import reverse
 from strawberry.types import Info
 
-from accounts.services.sso import sso_for_email
+from accounts.services.sso import sign_in_options
 from schema.sso.types import SignInOptions, SsoOption
 
 
@@ -19,14 +19,16 @@ class Query:
         )
     )
     def sign_in_options(self, info: Info, email: str) -> SignInOptions:
-        sso = sso_for_email(email)
-        if sso is None:
-            return SignInOptions(password=True, sso=None)
-        path = reverse("oidc_sso_authenticate", kwargs={"organization_id": sso.organization_id})
+        choice = sign_in_options(email)
+        if choice.sso is None:
+            return SignInOptions(password=choice.password, sso=None)
+        path = reverse(
+            "oidc_sso_authenticate", kwargs={"organization_id": choice.sso.organization_id}
+        )
         return SignInOptions(
-            password=not sso.enforced,
+            password=choice.password,
             sso=SsoOption(
-                organization_name=sso.organization.name,
+                organization_name=choice.sso.organization.name,
                 authenticate_url=info.context.request.build_absolute_uri(path),
             ),
         )

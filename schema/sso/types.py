@@ -36,9 +36,9 @@ class OrganizationSsoType:
         "(administrators keep their password)."
     )
 
-    @strawberry_django.field(prefetch_related=["organization__domains"])
+    @strawberry_django.field(only=["organization_id"])
     def domains(self) -> list[OrganizationDomainType]:
-        return list(self.organization.domains.all())
+        return list(models.OrganizationDomain.objects.filter(organization_id=self.organization_id))
 
 
 @strawberry.type

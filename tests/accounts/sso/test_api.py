@@ -269,3 +269,15 @@ def test_no_client_secret_in_any_answer_or_log(organization, admin, provider, dn
     ]
     assert provider.client_secret not in json.dumps(answers)
     assert provider.client_secret not in caplog.text
+
+
+def test_removing_sso_needs_an_administrator_who_confirmed_it_is_them(
+    organization, admin, user, provider
+):
+    configure(GraphQLClient().login_as(admin).reauthenticated(), provider)
+    assert operation_codes(
+        GraphQLClient().login_as(admin).mutate("removeSso", None, ORGANIZATION)
+    ) == ["REAUTHENTICATION_REQUIRED"]
+    member = GraphQLClient().login_as(user).reauthenticated()
+    assert operation_codes(member.mutate("removeSso", None, ORGANIZATION)) == ["PERMISSION_DENIED"]
+    assert organization.domains.count() == 1
