@@ -40,7 +40,7 @@ from accounts.services.mfa import (
 from accounts.services.organizations import organization_create, organization_seats_check_invite
 from accounts.services.ownership import email_ownership_prove, registration_complete
 from accounts.services.registration import pending_registration_start
-from accounts.services.sso import sso_enforced_for, sso_required_for
+from accounts.services.sso import sso_enforced_for, sso_for_email, sso_required_for
 from accounts.signals import user_display_name_changed
 from backend.errors import AccountDisabled, Invalid, InvalidCredentials, MfaRequired, SsoRequired
 from backend.i18n import language_current
@@ -163,12 +163,8 @@ def _resolve(*, provider: str, profile: ExternalProfile) -> User:
             # replaced, and with it everything its author set.
             existing.delete()
             return _user_create(provider=provider, profile=profile)
-        email_ownership_prove(user=existing, keeps_password=False)
-        UserExternalAuthentication.objects.create(
-            user=existing, provider=provider, external_id=profile.sub, auth_type="oidc"
-        )
+        _identity_link(existing, provider=provider, profile=profile)
         _user_update(existing, profile)
-        audit_user_event("user.identity.linked", existing, metadata={"provider": provider})
         return existing
 
     if not profile.email:
@@ -187,8 +183,8 @@ def organization_user_resolve(*, organization: Organization, provider: str, clai
     member of the organization: it is never moved from another one. A new account joins
     the organization within its seats (SEAT_LIMIT_REACHED)."""
     profile = ExternalProfile.from_claims(claims)
-    domain = profile.email.rpartition("@")[2]
-    trusted = organization.domains.filter(name=domain, verified_at__isnull=False).exists()
+    domain_sso = sso_for_email(profile.email)  # the same domain rule as every SSO answer
+    trusted = domain_sso is not None and domain_sso.organization_id == organization.pk
     if not (profile.email and profile.email_verified and trusted):
         raise InvalidCredentials(
             gettext("Your organization's identity provider may not sign in this address.")
@@ -225,13 +221,19 @@ def organization_user_resolve(*, organization: Organization, provider: str, clai
             raise InvalidCredentials(gettext("This account belongs to another organization."))
         _require_active(user)
         if identity is None:
-            email_ownership_prove(user=user, keeps_password=False)
-            UserExternalAuthentication.objects.create(
-                user=user, provider=provider, external_id=profile.sub, auth_type="oidc"
-            )
-            audit_user_event("user.identity.linked", user, metadata={"provider": provider})
+            _identity_link(user, provider=provider, profile=profile)
         _user_update(user, profile)
         return user
+
+
+def _identity_link(user: User, *, provider: str, profile: ExternalProfile) -> None:
+    """Link an existing account to the provider's identity: the provider proved the
+    address, so whoever held the account without proving it loses that way in."""
+    email_ownership_prove(user=user, keeps_password=False)
+    UserExternalAuthentication.objects.create(
+        user=user, provider=provider, external_id=profile.sub, auth_type="oidc"
+    )
+    audit_user_event("user.identity.linked", user, metadata={"provider": provider})
 
 
 def _require_active(user: User) -> None:

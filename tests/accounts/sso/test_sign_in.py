@@ -232,3 +232,17 @@ def test_an_endpoint_that_redirects_does_not_send_roster_elsewhere(world, knob, 
         assert not User.objects.filter(email="ada@acme.example").exists()
     finally:
         elsewhere.stop()
+
+
+def test_a_browser_keeps_the_states_of_its_latest_sso_sign_ins_only(world):
+    """Each started sign-in stores its state in the session: a browser that starts many
+    keeps the latest ten, so the session cannot be grown without bound."""
+    from accounts.oidc import SSO_STATES, SSO_STATES_KEPT
+
+    http = GraphQLClient().http
+    starts = [http.get(start_path(world["acme_org"])) for _ in range(SSO_STATES_KEPT + 3)]
+    states = [dict(parse_qsl(urlsplit(s["Location"]).query))["state"] for s in starts]
+    assert list(http.session[SSO_STATES]) == states[-SSO_STATES_KEPT:]
+    at_acme = requests.get(starts[0]["Location"], allow_redirects=False, timeout=10)
+    back = urlsplit(at_acme.headers["Location"])
+    assert error_of(http.get(back.path, dict(parse_qsl(back.query)))) == "INVALID_CREDENTIALS"
