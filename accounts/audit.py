@@ -22,7 +22,6 @@ import contextlib
 import contextvars
 import hashlib
 import json
-import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,9 +36,14 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import AuditChain, AuditEvent, Organization, User
+from backend import metrics
 
 GENESIS = "0" * 64
 NO_ORGANIZATION = ""
+
+# A sign-in's outcome, whatever the method (password, passkey, OIDC...): counted in the
+# metrics as well.
+SIGN_IN_ACTIONS = frozenset({"user.login.succeeded", "user.login.failed"})
 
 # The actions ``me.securityEvents`` answers: what happened to the viewer's own sign-ins
 # and credentials.
@@ -84,19 +88,11 @@ class Origin:
 _origin: contextvars.ContextVar[Origin | None] = contextvars.ContextVar(
     "roster_audit_origin", default=None
 )
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-
-
-def request_id_of(request) -> str:
-    """The request's id: the proxy's ``X-Request-ID`` when it is a plausible one, else
-    a new one."""
-    given = request.META.get("HTTP_X_REQUEST_ID", "")
-    return given if _REQUEST_ID.match(given) else uuid.uuid4().hex
 
 
 class AuditContextMiddleware:
-    """Keeps where the request came from for the events it records, and answers its
-    request id (``X-Request-ID``)."""
+    """Keeps where the request came from for the events it records (after
+    ``ObservabilityMiddleware``, which gives the request its id)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -104,7 +100,6 @@ class AuditContextMiddleware:
     def __call__(self, request):
         from accounts.ratelimit import client_ip
 
-        request.request_id = request_id_of(request)
         token = _origin.set(
             Origin(
                 ip_address=client_ip(request) or None,
@@ -113,11 +108,9 @@ class AuditContextMiddleware:
             )
         )
         try:
-            response = self.get_response(request)
+            return self.get_response(request)
         finally:
             _origin.reset(token)
-        response["X-Request-ID"] = request.request_id
-        return response
 
 
 # Recording ---------------------------------------------------------------------------------
@@ -179,6 +172,8 @@ def audit_record(
         head.length = event.sequence
         head.last_hash = event.hash
         head.save(update_fields=["length", "last_hash"])
+    if action in SIGN_IN_ACTIONS:
+        metrics.login_counted(succeeded=action == "user.login.succeeded")
     return event
 
 

@@ -24,6 +24,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
@@ -103,6 +104,15 @@ def emails_deliver_to(to: str) -> int:
     if given_up:
         raise EmailGivenUp(f"Gave up {', '.join(given_up)} to a recipient at {_domain(to)}.")
     return sent
+
+
+def emails_counts() -> tuple[int, int]:
+    """How many emails wait to be sent, and how many were given up on (for the metrics)."""
+    counts = OutgoingEmail.objects.aggregate(
+        waiting=Count("pk", filter=Q(failed_at__isnull=True)),
+        failed=Count("pk", filter=Q(failed_at__isnull=False)),
+    )
+    return counts["waiting"], counts["failed"]
 
 
 def email_retry(email: OutgoingEmail) -> None:

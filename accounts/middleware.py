@@ -30,6 +30,7 @@ from accounts.ratelimit import client_address
 from accounts.services.external import bearer_token_authenticate
 from accounts.sessions import DEVICE
 from backend.errors import AccountDisabled, DomainError, MfaRequired, RateLimited
+from backend.observability import error_observed
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ def bearer_token(request) -> str | None:
 
 
 def _refusal(status: int, code: str, message: str, *, error: str = "invalid_token"):
+    error_observed(code)
     response = JsonResponse(
         {"errors": [{"message": message, "extensions": {"code": code}}]}, status=status
     )

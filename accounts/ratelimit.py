@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from backend.errors import RateLimited
+from backend.metrics import rate_limit_counted
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ def rate_limit_hit(*, scope: str, identity: str | None) -> int:
         cache.add(key, 1, timeout=limit.seconds)
         attempts = 1
     if attempts > limit.count:
+        rate_limit_counted(scope)
         raise RateLimited()
     return attempts
 
@@ -56,6 +58,7 @@ def rate_limit_check(*, scope: str, identity: str | None) -> None:
     if not identity:
         return
     if (cache.get(_key(scope, identity)) or 0) >= _limits()[scope].count:
+        rate_limit_counted(scope)
         raise RateLimited()
 
 

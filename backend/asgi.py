@@ -2,5 +2,9 @@ import os
 
 from django.core.asgi import get_asgi_application
 
+from backend.tracing import tracing_start
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
+# Before Django loads its middleware: the tracing middleware is added to it.
+tracing_start()
 application = get_asgi_application()

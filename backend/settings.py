@@ -66,7 +66,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Where each request came from, for the audit trail; answers X-Request-ID.
+    # The request id (X-Request-ID), one log line and the metrics per request; answers
+    # /api/user/metrics/ (backend.observability).
+    "backend.observability.ObservabilityMiddleware",
+    # Where each request came from, for the audit trail.
     "accounts.audit.AuditContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -376,12 +379,35 @@ if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_REDIRECT_EXEMPT = [r"^api/user/health/$", r"^api/user/ready/$"]
 
+# Observability (README, "Production"). Logs: readable text, or one JSON object per line
+# (backend.logs); one line per request (logger roster.request).
+LOG_FORMAT = env("LOG_FORMAT", "text")
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be text or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "backend.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    # Development's server logs each request too; Roster's line says more.
+    "loggers": {"django.server": {"level": "WARNING"}},
 }
+# Prometheus metrics at /api/user/metrics/ (backend.metrics), for a scraper that sends
+# ``Authorization: Bearer <METRICS_TOKEN>``. With several gunicorn workers, also set
+# PROMETHEUS_MULTIPROC_DIR (an empty directory). Operations named by a frontend of its own
+# (e.g. ProfilePage) are labelled by name when listed here; others count as "other".
+METRICS = env_bool("METRICS")
+METRICS_TOKEN = env("METRICS_TOKEN")
+if METRICS and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("METRICS=1 needs METRICS_TOKEN, a random string of 32+ characters.")
+METRICS_OPERATION_NAMES = frozenset(env_list("METRICS_OPERATION_NAMES"))
+# OpenTelemetry traces (backend.tracing), exported over OTLP/HTTP to this endpoint; the
+# exporter reads the other OTEL_* variables (headers, service name) itself.
+TRACING = bool(env("OTEL_EXPORTER_OTLP_ENDPOINT"))
 
 # Rate limits: scope -> (attempts, window in seconds). Counted per call in the cache.
 RATE_LIMITS = {

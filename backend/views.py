@@ -1,14 +1,18 @@
 import logging
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
+from backend.observability import exception_observed
 from backend.tasks import tasks_lag
 
 logger = logging.getLogger(__name__)
+
+READY_KEY = "roster:ready"
 
 
 def _status() -> dict:
@@ -18,8 +22,9 @@ def _status() -> dict:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-    except Exception:
+    except Exception as error:
         logger.exception("Health check: database unavailable")
+        exception_observed(error)
         return {"status": "unavailable", "database": False, "tasks": None}
     try:
         lag = tasks_lag()
@@ -28,6 +33,20 @@ def _status() -> dict:
         return {"status": "ok", "database": True, "tasks": None}
     seconds = round(lag.total_seconds(), 1) if lag is not None else 0.0
     return {"status": "ok", "database": True, "tasks": {"oldest_waiting_seconds": seconds}}
+
+
+def _cache_answers() -> bool | None:
+    """Whether the shared cache (Redis) stores and answers; None without one (each
+    process's own memory then)."""
+    if not settings.REDIS_URL:
+        return None
+    try:
+        cache.set(READY_KEY, 1, timeout=10)
+        return cache.get(READY_KEY) == 1
+    except Exception as error:
+        logger.exception("Readiness check: cache unavailable")
+        exception_observed(error)
+        return False
 
 
 @require_GET
@@ -40,11 +59,15 @@ def health(request):
 
 @require_GET
 def ready(request):
-    """Readiness: also 503 when background tasks wait longer than ``TASKS_MAX_LAG``
-    seconds (no worker runs, or too few for the load) or cannot be read."""
+    """Readiness, for load balancers: 503 unless the database answers, the cache (when
+    configured) answers, and background tasks wait at most ``TASKS_MAX_LAG`` seconds (a
+    longer wait: no worker runs, or too few for the load)."""
     status = _status()
+    status["cache"] = _cache_answers()
     tasks = status["tasks"]
-    if status["database"] and (
+    if status["database"] and status["cache"] is False:
+        status["status"] = "unavailable"
+    elif status["database"] and (
         tasks is None or tasks["oldest_waiting_seconds"] > settings.TASKS_MAX_LAG
     ):
         status["status"] = "lagging"

@@ -16,6 +16,7 @@ from strawberry.extensions import FieldExtension, MaskErrors
 from strawberry_django.fields.types import OperationInfo, OperationMessage
 
 from backend.errors import DomainError
+from backend.observability import error_observed
 
 logger = logging.getLogger("roster.graphql")
 
@@ -45,6 +46,8 @@ class DomainErrorsAsOperationInfo(FieldExtension):
         try:
             return next_(source, info, **kwargs)
         except DomainError as error:
+            for message in error.messages:
+                error_observed(message.code)
             return operation_info(error)
 
 

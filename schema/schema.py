@@ -23,6 +23,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
+from backend.observability import exception_observed
 from schema.accounts.mutations import AuthMutation
 from schema.accounts.queries import Query as AccountsQuery
 from schema.directory.mutations import Mutation as ContactsMutation
@@ -35,6 +36,7 @@ from schema.inputs import (
     NullCharactersInVariables,
 )
 from schema.limits import DirectivesLimiter, OneSensitiveFieldPerDocument
+from schema.observability import OperationObserved, OperationTracing
 from schema.oidc.mutations import Mutation as OidcMutation
 from schema.organizations.mutations import Mutation as OrganizationsMutation
 from schema.organizations.queries import Query as OrganizationsQuery
@@ -111,15 +113,19 @@ class RosterSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context=None) -> None:
         # Expected errors (validation, domain codes) are answers, not incidents.
         unexpected = [error for error in errors if not is_expected(error)]
+        for error in unexpected:
+            exception_observed(error.original_error)
         if unexpected:
             super().process_errors(unexpected, execution_context)
 
 
-def _extensions():
+def _extensions(*, tracing: bool):
     extensions = [
         DjangoOptimizerExtension,
         lambda: MaxTokensLimiter(max_token_count=settings.GRAPHQL_MAX_TOKENS),
         ErrorPolicy,
+        # After ErrorPolicy: it sees the errors before they are masked.
+        OperationObserved,
         DocumentRules,
         NullCharactersInVariables,
         # Parsing and validating a document cost more than many resolvers: a client sends
@@ -130,16 +136,25 @@ def _extensions():
         DirectivesLimiter,
         SecondFactorPolicy,
     ]
+    if tracing:
+        # First: its operation span holds every other extension's work.
+        extensions.insert(0, OperationTracing)
     return extensions
 
 
-schema = RosterSchema(
-    query=Query,
-    mutation=Mutation,
-    extensions=_extensions(),
-    config=StrawberryConfig(
-        relay_max_results=settings.GRAPHQL_PAGE_SIZE_MAX,
-        # Field suggestions map the schema for a prober: only with the explorer.
-        disable_field_suggestions=not settings.GRAPHIQL,
-    ),
-)
+def schema_build(*, tracing: bool) -> RosterSchema:
+    """The schema; with ``tracing``, its operations and resolvers make spans (only when
+    tracing is on: otherwise they cost nothing, not even a call)."""
+    return RosterSchema(
+        query=Query,
+        mutation=Mutation,
+        extensions=_extensions(tracing=tracing),
+        config=StrawberryConfig(
+            relay_max_results=settings.GRAPHQL_PAGE_SIZE_MAX,
+            # Field suggestions map the schema for a prober: only with the explorer.
+            disable_field_suggestions=not settings.GRAPHIQL,
+        ),
+    )
+
+
+schema = schema_build(tracing=settings.TRACING)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext
 from django.views.decorators.csrf import ensure_csrf_cookie
 from strawberry.django.views import GraphQLView
 
+from backend.observability import error_observed
 from schema.schema import schema
 
 # Headers a web page cannot make a browser send to another site without a CORS preflight
@@ -56,6 +57,7 @@ class RosterGraphQLView(GraphQLView):
                 "A GET request must carry a header that needs a CORS preflight, such as "
                 "GraphQL-Require-Preflight: 1 (or use POST)."
             )
+            error_observed(PREFLIGHT_REQUIRED)
             return JsonResponse(
                 {"errors": [{"message": message, "extensions": {"code": PREFLIGHT_REQUIRED}}]},
                 status=400,

@@ -1,0 +1,141 @@
+"""What the GraphQL layer tells the request's log line, metrics and trace.
+
+- ``OperationObserved`` notes the operation's name and type and the error codes of its
+  GraphQL errors in the request's observation (``backend.observability``); a mutation's
+  ``OperationInfo`` codes are noted where they are made (``schema.errors``).
+- ``OperationTracing`` (only in the schema when tracing is on, ``backend.tracing``) opens
+  a span for the operation, its parsing and validation, and each field a resolver
+  resolves outside a list's items. Strawberry's own ``OpenTelemetryExtension`` records
+  the document's text and every resolver's arguments on its spans: a document may
+  inline a password or a token, so Roster's spans name the operation and the fields
+  only (docs/upstream/strawberry-opentelemetry-document.md).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+
+from django.conf import settings
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.extensions.tracing.utils import should_skip_tracing
+from strawberry.types import get_object_definition
+
+from backend import metrics
+from backend.observability import OPERATION_NAME_MAX, error_observed, operation_observed
+from schema.errors import is_expected
+
+# The code of an error that has none of its own: a document that does not parse or
+# validate, or an unexpected failure ("Unexpected error.").
+GRAPHQL_INVALID = "GRAPHQL_INVALID"
+INTERNAL_ERROR = "INTERNAL_ERROR"
+
+
+def _operation(execution_context) -> tuple[str | None, str | None]:
+    """The operation's name and type (None when the document does not say)."""
+    try:
+        operation_type = execution_context.operation_type.value
+    except Exception:  # no document, or no such operation in it
+        operation_type = None
+    return execution_context.operation_name, operation_type
+
+
+@functools.cache
+def _api_operations(schema) -> dict[str, str]:
+    """The API's operation names (the root fields of ``schema``), by their lower case."""
+    names = {}
+    for root in (schema.query, schema.mutation):
+        definition = get_object_definition(root) if root is not None else None
+        for field in definition.fields if definition else ():
+            name = schema.config.name_converter.get_graphql_name(field)
+            names[name.lower()] = name
+    return names
+
+
+def operation_label(schema, name: str | None) -> str:
+    """The operation's metric label: its name when it is one of the API's (``Login`` is
+    ``login``) or one of ``METRICS_OPERATION_NAMES`` (a frontend's own names), else
+    "other". However many names clients invent, the labels stay a bounded set."""
+    if not name:
+        return metrics.OTHER_OPERATION
+    if name in settings.METRICS_OPERATION_NAMES:
+        return name
+    return _api_operations(schema).get(name.lower(), metrics.OTHER_OPERATION)
+
+
+def _error_code(error: GraphQLError) -> str:
+    if not is_expected(error):
+        return INTERNAL_ERROR
+    code = (error.extensions or {}).get("code")
+    return code if isinstance(code, str) else GRAPHQL_INVALID
+
+
+class OperationObserved(SchemaExtension):
+    """Placed after ``ErrorPolicy``: it sees the errors before they are masked."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        context = self.execution_context
+        name, operation_type = _operation(context)
+        operation_observed(
+            name=name,
+            operation_type=operation_type,
+            label=operation_label(context.schema, name),
+        )
+        result = context.result
+        for error in (result.errors if result is not None else None) or []:
+            error_observed(_error_code(error))
+
+
+def _in_list_item(info) -> bool:
+    path = info.path
+    while path is not None:
+        if isinstance(path.key, int):
+            return True
+        path = path.prev
+    return False
+
+
+class OperationTracing(SchemaExtension):
+    def __init__(self, *, execution_context=None) -> None:
+        from opentelemetry import trace
+
+        self.tracer = trace.get_tracer("roster.graphql")
+        if execution_context is not None:
+            self.execution_context = execution_context
+
+    def on_operation(self) -> Iterator[None]:
+        with self.tracer.start_as_current_span("GraphQL operation") as span:
+            yield
+            name, operation_type = _operation(self.execution_context)
+            if operation_type:
+                span.set_attribute("graphql.operation.type", operation_type)
+            if name:
+                span.set_attribute("graphql.operation.name", name[:OPERATION_NAME_MAX])
+            span.update_name(" ".join(part for part in (operation_type, name) if part) or "GraphQL")
+            result = self.execution_context.result
+            codes = sorted({_error_code(error) for error in (result and result.errors) or []})
+            if codes:
+                span.set_attribute("roster.error_codes", codes)
+
+    def on_parse(self) -> Iterator[None]:
+        with self.tracer.start_as_current_span("GraphQL parse"):
+            yield
+
+    def on_validate(self) -> Iterator[None]:
+        with self.tracer.start_as_current_span("GraphQL validate"):
+            yield
+
+    def resolve(self, _next, root, info, *args, **kwargs):
+        # A span per field of every item of a 100-item page would drown the trace.
+        if should_skip_tracing(_next, info) or _in_list_item(info):
+            return _next(root, info, *args, **kwargs)
+        with self.tracer.start_as_current_span(
+            f"GraphQL resolve {info.parent_type.name}.{info.field_name}",
+            attributes={
+                "graphql.field.name": info.field_name,
+                "graphql.field.parent_type": info.parent_type.name,
+            },
+        ):
+            return _next(root, info, *args, **kwargs)
