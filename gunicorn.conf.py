@@ -12,7 +12,9 @@ their pages (which would copy them).
 """
 
 import gc
+import os
 from importlib import import_module
+from pathlib import Path
 
 wsgi_app = "backend.wsgi:application"
 preload_app = True
@@ -31,3 +33,42 @@ def pre_fork(server, worker):
 
 def post_fork(server, worker):
     gc.enable()
+
+
+# Metrics with several workers (README, "Production"): each worker writes its values into
+# PROMETHEUS_MULTIPROC_DIR and a scrape adds them up. The files of a previous run are
+# removed when the server starts, a dead worker's live gauges when it exits.
+METRICS_DIRECTORY = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+
+
+def on_starting(server):
+    if METRICS_DIRECTORY:
+        for stale in Path(METRICS_DIRECTORY).glob("*.db"):
+            stale.unlink()
+
+
+def child_exit(server, worker):
+    if METRICS_DIRECTORY:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
+
+if os.environ.get("LOG_FORMAT") == "json":
+    # gunicorn's own lines (workers booting, timeouts) as JSON lines as well. Its access
+    # log stays off: Roster's request line replaces it, and holds no query string.
+    logconfig_dict = {
+        "root": {"level": "INFO", "handlers": []},  # Django's LOGGING adds its handler
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+            "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
+        },
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "formatters": {"json": {"()": "backend.logs.JsonFormatter"}},
+    }

@@ -24,6 +24,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -62,6 +63,19 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="a short run: 2 s, 0.5 s warm-up")
     parser.add_argument("--reseed", action="store_true", help="drop the database and seed anew")
     parser.add_argument("--output", default=str(ROOT / "bench" / "results.md"))
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set a variable of the server's environment, over the bench's own (LOG_LEVEL=INFO, "
+        "LOG_FORMAT=json, METRICS=1...); repeatable",
+    )
+    parser.add_argument(
+        "--server-log",
+        metavar="FILE",
+        help="write the server's stderr (its logs) to FILE (default: a temporary file)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.seconds, args.warmup, args.rounds = 2, 0.5, 2
@@ -87,6 +101,16 @@ def server_environment(database_url: str, redis_url: str) -> dict[str, str]:
         LOG_LEVEL="WARNING",
     )
     return env
+
+
+def server_environment_overrides(pairs: list[str]) -> dict[str, str]:
+    overrides = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--server-env wants KEY=VALUE, not {pair!r}")
+        overrides[key] = value
+    return overrides
 
 
 def database_create(database_url: str, *, drop: bool = False) -> None:
@@ -201,21 +225,27 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def server_start(env: dict[str, str], port: int, workers: int, threads: int) -> subprocess.Popen:
+def server_start(
+    env: dict[str, str], port: int, workers: int, threads: int, log_path: str | None = None
+) -> subprocess.Popen:
     command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py")]
     command += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
     command += ["--threads", str(threads), "--no-control-socket"]
+    # A file, not a pipe: nobody reads the server's stderr while it runs, and a log line per
+    # request (LOG_LEVEL=INFO) would fill a pipe and block the workers.
+    log = open(log_path, "w+b") if log_path else tempfile.TemporaryFile()  # noqa: SIM115
     process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
         command,
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit("gunicorn did not start:\n" + process.stderr.read().decode())
+            log.seek(0)
+            raise SystemExit("gunicorn did not start:\n" + log.read().decode())
         try:
             status, _, _ = request(port, "GET", "/api/user/health/")
             if status == 200:
@@ -383,6 +413,7 @@ def main() -> None:
     database_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     redis_url = os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
     env = server_environment(database_url, redis_url)
+    env.update(server_environment_overrides(args.server_env))
     os.environ.update(env)  # the in-process measurements use the server's settings
     database_create(database_url, drop=args.reseed)
     django_setup()
@@ -408,7 +439,7 @@ def main() -> None:
     connection.close()
 
     port = free_port()
-    server = server_start(env, port, args.workers, args.threads)
+    server = server_start(env, port, args.workers, args.threads, args.server_log)
     rows = []
     try:
         session = sign_in(port, viewer.email, BENCH_PASSWORD)

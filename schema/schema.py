@@ -142,19 +142,14 @@ def _extensions(*, tracing: bool):
     return extensions
 
 
-def schema_build(*, tracing: bool) -> RosterSchema:
-    """The schema; with ``tracing``, its operations and resolvers make spans (only when
-    tracing is on: otherwise they cost nothing, not even a call)."""
-    return RosterSchema(
-        query=Query,
-        mutation=Mutation,
-        extensions=_extensions(tracing=tracing),
-        config=StrawberryConfig(
-            relay_max_results=settings.GRAPHQL_PAGE_SIZE_MAX,
-            # Field suggestions map the schema for a prober: only with the explorer.
-            disable_field_suggestions=not settings.GRAPHIQL,
-        ),
-    )
-
-
-schema = schema_build(tracing=settings.TRACING)
+schema = RosterSchema(
+    query=Query,
+    mutation=Mutation,
+    # Spans only when tracing is on: otherwise they cost nothing, not even a call.
+    extensions=_extensions(tracing=settings.TRACING),
+    config=StrawberryConfig(
+        relay_max_results=settings.GRAPHQL_PAGE_SIZE_MAX,
+        # Field suggestions map the schema for a prober: only with the explorer.
+        disable_field_suggestions=not settings.GRAPHIQL,
+    ),
+)

@@ -1,0 +1,221 @@
+"""OpenTelemetry traces: a span per request (Django), per GraphQL operation and per
+resolver, nothing of a document's secrets on them; and nothing at all when off."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.conf import settings
+
+from backend.tracing import tracing_instrument, tracing_uninstrument
+from schema.observability import OperationTracing
+from schema.schema import schema
+from tests.conftest import GraphQLClient
+from tests.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = """
+mutation Login($input: LoginInput!) {
+  login(input: $input) { __typename ... on User { email } }
+}
+"""
+
+
+@functools.cache
+def _exporter():
+    """One tracer provider per test process (OpenTelemetry sets it once), exporting to
+    memory as each span ends."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+    return exporter
+
+
+@pytest.fixture
+def spans(settings, monkeypatch):
+    exporter = _exporter()
+    exporter.clear()
+    settings.MIDDLEWARE = list(settings.MIDDLEWARE)  # the instrumentation adds its own
+    tracing_instrument()
+    # As the schema is built with OTEL_EXPORTER_OTLP_ENDPOINT set.
+    monkeypatch.setattr(schema, "extensions", (OperationTracing, *schema.extensions))
+    try:
+        yield exporter
+    finally:
+        tracing_uninstrument()
+        exporter.clear()
+
+
+def by_name(exporter) -> dict:
+    return {span.name: span for span in exporter.get_finished_spans()}
+
+
+def test_an_operation_has_its_span_within_the_request_span(spans, json_log):
+    ada = UserFactory(email="ada@example.com")
+    secret = "inline-Secret-Passw0rd"
+    answer = GraphQLClient().execute(LOGIN, {"input": {"email": ada.email, "password": PASSWORD}})
+    assert answer.data["login"]["__typename"] == "User"
+    literal = f"{{email: {json.dumps(ada.email)}, password: {json.dumps(secret)}}}"
+    GraphQLClient().execute("mutation { login(input: " + literal + ") { __typename } }")
+
+    finished = spans.get_finished_spans()
+    [operation] = [span for span in finished if span.name == "mutation Login"]
+    [request] = [
+        span
+        for span in finished
+        if span.name.startswith("POST") and span.context.trace_id == operation.context.trace_id
+    ]
+    [resolver] = [
+        span
+        for span in finished
+        if span.name == "GraphQL resolve Mutation.login"
+        and span.context.trace_id == operation.context.trace_id
+    ]
+    assert request.kind.name == "SERVER"
+    assert operation.parent.span_id == request.context.span_id
+    assert operation.context.trace_id == request.context.trace_id
+    assert resolver.parent.span_id == operation.context.span_id
+    assert dict(operation.attributes) == {
+        "graphql.operation.name": "Login",
+        "graphql.operation.type": "mutation",
+    }
+    assert {"GraphQL parse", "GraphQL validate"} <= set(by_name(spans))
+    # Neither the document (with its inline password) nor a resolver's arguments.
+    everything = " ".join(str(dict(span.attributes)) for span in finished)
+    assert secret not in everything and PASSWORD not in everything
+    assert ada.email not in everything
+    # The request's log line names its trace.
+    [line] = [line for line in json_log.requests() if line["operation_name"] == "Login"]
+    assert line["trace_id"] == f"{request.context.trace_id:032x}"
+
+
+def test_error_codes_are_on_the_operation_span(spans):
+    GraphQLClient().execute(LOGIN, {"input": {"email": "nobody@example.com", "password": "x"}})
+    GraphQLClient().execute("query Broken { nope }")
+    names = by_name(spans)
+    assert names["query Broken"].attributes["roster.error_codes"] == ("GRAPHQL_INVALID",)
+    assert "roster.error_codes" not in names["mutation Login"].attributes  # an answer
+
+
+def test_a_query_string_stays_out_of_the_request_span(spans):
+    http = GraphQLClient().http
+    http.get(
+        "/api/user/graphql/",
+        {"query": "{ me { email } }", "variables": '{"token": "query-string-secret"}'},
+        HTTP_GRAPHQL_REQUIRE_PREFLIGHT="1",
+    )
+    [request] = [span for span in spans.get_finished_spans() if span.name.startswith("GET")]
+    assert "query-string-secret" not in str(dict(request.attributes))
+    assert request.attributes["http.url"] == "http://testserver/api/user/graphql/"
+
+
+def test_list_items_have_no_resolver_spans(spans):
+    ada = UserFactory(email="ada@example.com")
+    for number in range(5):
+        UserFactory(email=f"member{number}@example.com", organization=ada.organization)
+    client = GraphQLClient().login_as(ada)
+    client.execute("query Members { me { organization { members { edges { node { email } } } } } }")
+    resolved = [span.name for span in spans.get_finished_spans() if "resolve" in span.name]
+    assert "GraphQL resolve Query.me" in resolved
+    assert not any("User.email" in name for name in resolved)
+
+
+class _Collector(BaseHTTPRequestHandler):
+    received: list[tuple[str, bytes]] = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        _Collector.received.append((self.path, body))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def _served_process(script: str, tmp_path, **env) -> subprocess.CompletedProcess:
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith(("OTEL_", "METRICS"))
+    }
+    environment.update(
+        DJANGO_SETTINGS_MODULE="backend.settings",
+        DEBUG="1",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        **env,
+    )
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        env=environment,
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+
+REQUEST_SCRIPT = """
+import json, sys
+from backend.wsgi import application
+from django.test import Client
+answer = Client(HTTP_HOST="localhost").post(
+    "/api/user/graphql/", json.dumps({"query": "query Ping { me { email } }"}),
+    content_type="application/json", HTTP_GRAPHQL_REQUIRE_PREFLIGHT="1")
+assert answer.status_code in (200, 403), answer.status_code
+print(json.dumps(sorted(
+    name for name in sys.modules if name.startswith(("opentelemetry", "prometheus_client"))
+)))
+"""
+
+
+def test_tracing_exports_over_otlp_when_an_endpoint_is_set(tmp_path):
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+
+    _Collector.received = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Collector)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        _served_process(
+            REQUEST_SCRIPT,
+            tmp_path,
+            OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{server.server_port}",
+            OTEL_SERVICE_NAME="roster-test",
+        )
+    finally:
+        server.shutdown()
+    names, services = [], set()
+    for path, body in _Collector.received:
+        assert path == "/v1/traces"
+        export = ExportTraceServiceRequest.FromString(body)
+        for resource_spans in export.resource_spans:
+            services.update(
+                attribute.value.string_value
+                for attribute in resource_spans.resource.attributes
+                if attribute.key == "service.name"
+            )
+            for scope in resource_spans.scope_spans:
+                names.extend(span.name for span in scope.spans)
+    assert services == {"roster-test"}
+    assert "query Ping" in names and any(name.startswith("POST") for name in names)
+
+
+def test_off_nothing_of_tracing_or_metrics_is_loaded(tmp_path):
+    done = _served_process(REQUEST_SCRIPT, tmp_path)
+    assert json.loads(done.stdout.splitlines()[-1]) == []
