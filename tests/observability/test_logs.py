@@ -15,6 +15,7 @@ from accounts.models import User
 from tests.accounts.auth_helpers import STRONG_PASSWORD, mails_to, token_from
 from tests.conftest import GraphQLClient
 from tests.factories import PASSWORD, UserFactory
+from tests.processes import settings_refusal
 
 pytestmark = pytest.mark.django_db
 
@@ -135,12 +136,4 @@ def test_log_format_json_makes_every_logger_write_json():
 
 
 def test_an_unknown_log_format_is_refused():
-    env = {**os.environ, "LOG_FORMAT": "xml", "DEBUG": "1"}
-    done = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        env={**env, "DJANGO_SETTINGS_MODULE": "backend.settings"},
-        cwd=settings.BASE_DIR,
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode != 0 and "LOG_FORMAT must be text or json" in done.stderr
+    assert "LOG_FORMAT must be text or json" in settings_refusal(LOG_FORMAT="xml")

@@ -8,8 +8,6 @@ import contextlib
 import json
 import secrets
 import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -22,8 +20,15 @@ from django.conf import settings
 from django.db import connection
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.processes import production_environment
-from tests.schema.test_scale_out import Browser, _free_port, _wait_until_up, production_user
+from tests.processes import (
+    Browser,
+    free_port,
+    gunicorn_start,
+    process_stop,
+    production_environment,
+    production_user,
+    wait_until_up,
+)
 
 pytestmark = [
     pytest.mark.postgres,
@@ -45,7 +50,7 @@ class TcpProxy:
 
     def __init__(self, target: tuple[str, int]) -> None:
         self.target = target
-        self.port = _free_port()
+        self.port = free_port()
         self.connections: list[socket.socket] = []
         self.listener: socket.socket | None = None
         self.start()
@@ -113,39 +118,16 @@ def server(django_db_blocker, tmp_path):
         METRICS_TOKEN=TOKEN,
         PROMETHEUS_MULTIPROC_DIR=str(metrics_directory),
     )
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "server.log").open("w+")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            "gunicorn.conf.py",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--threads",
-            "2",
-            "--no-control-socket",
-        ],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    process = gunicorn_start(env, port, workers=2, output=log)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(url, process)
+        wait_until_up(url, process)
         assert not (metrics_directory / "counter_1.db").exists()
         yield url, proxy, process, log
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        process_stop(process)
         proxy.stop()
         log.close()
         with django_db_blocker.unblock():
@@ -203,8 +185,7 @@ def test_json_logs_metrics_of_both_workers_and_readiness(server):
     status, body = get(f"{url}/api/user/metrics/", Authorization=f"Bearer {TOKEN}")
     assert 'roster_backend_errors_total{backend="database"}' in body.decode()
 
-    process.terminate()
-    process.wait(timeout=10)
+    process_stop(process)
     log.seek(0)
     output = log.read()
     lines = [json.loads(line) for line in output.splitlines() if line.strip()]

@@ -4,23 +4,22 @@ on the other."""
 
 from __future__ import annotations
 
-import http.cookiejar
-import json
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 import uuid
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.db import connection
 
-from tests.factories import PASSWORD, UserFactory
-from tests.processes import production_environment
+from tests.factories import PASSWORD
+from tests.processes import (
+    Browser,
+    free_port,
+    gunicorn_start,
+    process_stop,
+    production_environment,
+    production_user,
+    wait_until_up,
+)
 
 pytestmark = [
     pytest.mark.postgres,
@@ -39,21 +38,6 @@ mutation($input: LoginInput!) {
 """
 
 
-def production_user(email: str):
-    """The servers run the production hashers; the test process only has a fast one."""
-    user = UserFactory(email=email)
-    hasher = Argon2PasswordHasher()
-    user.password = hasher.encode(PASSWORD, hasher.salt())
-    user.save(update_fields=["password"])
-    return user
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def two_servers(django_db_setup, django_db_blocker):
     env = production_environment(
@@ -65,86 +49,18 @@ def two_servers(django_db_setup, django_db_blocker):
         CSRF_COOKIE_SECURE="0",
         RATE_LIMIT_LOGIN_EMAIL="3",
     )
-    ports = [_free_port(), _free_port()]
-    processes = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-c",
-                "gunicorn.conf.py",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "1",
-                "--threads",
-                "2",
-                "--no-control-socket",
-            ],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        for port in ports
-    ]
+    ports = [free_port(), free_port()]
+    processes = [gunicorn_start(env, port) for port in ports]
     try:
         urls = [f"http://127.0.0.1:{port}" for port in ports]
         for url, process in zip(urls, processes, strict=True):
-            _wait_until_up(url, process)
+            wait_until_up(url, process)
         yield urls
     finally:
         for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            process_stop(process)
         with django_db_blocker.unblock():
             connection.close()
-
-
-def _wait_until_up(url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(process.stderr.read().decode())
-        try:
-            with urllib.request.urlopen(f"{url}/api/user/health/", timeout=5) as response:
-                if response.status == 200:
-                    return
-        except OSError:  # refused, reset or timed out while the worker boots
-            time.sleep(0.2)
-    raise TimeoutError(url)
-
-
-class Browser:
-    """One cookie jar used against several servers of the same service."""
-
-    def __init__(self) -> None:
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
-
-    def cookie(self, name: str) -> str | None:
-        return next((c.value for c in self.jar if c.name == name), None)
-
-    def graphql(self, base: str, query: str, variables: dict | None = None) -> dict:
-        if self.cookie("csrftoken") is None:
-            self.opener.open(f"{base}/api/user/health/", timeout=10).read()
-        request = urllib.request.Request(
-            f"{base}/api/user/graphql/",
-            data=json.dumps({"query": query, "variables": variables or {}}).encode(),
-            headers={
-                "Content-Type": "application/json",
-                "X-CSRFToken": self.cookie("csrftoken"),
-                "Referer": f"{base}/",
-            },
-            method="POST",
-        )
-        with self.opener.open(request, timeout=10) as response:
-            return json.loads(response.read())
 
 
 def test_session_started_on_one_process_is_valid_on_the_other(two_servers):

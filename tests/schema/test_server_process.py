@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from tests.processes import free_port, process_stop
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "gunicorn.conf.py"
@@ -63,14 +64,8 @@ def test_the_master_freezes_the_loaded_application_before_forking():
     assert state["collects_in_worker"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_gunicorn_serves_the_application_with_the_config_file(tmp_path):
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "gunicorn", "-c", str(CONFIG)]
     command += ["--bind", f"127.0.0.1:{port}", "--workers", "1", "--no-control-socket"]
     server = subprocess.Popen(
@@ -98,8 +93,4 @@ def test_gunicorn_serves_the_application_with_the_config_file(tmp_path):
                 assert time.monotonic() < deadline, "gunicorn did not answer within 30 s"
                 time.sleep(0.2)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        process_stop(server)
