@@ -27,8 +27,10 @@ from backend import metrics
 request_logger = logging.getLogger("roster.request")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-# Operation names are the client's: bounded in length in a log line.
+# Operation names are the client's: only a GraphQL name (the request's ``operationName``
+# may be any string), bounded in length.
 OPERATION_NAME_MAX = 100
+_OPERATION_NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
 
 
 @dataclass
@@ -61,10 +63,16 @@ def request_id_of(request) -> str:
     return uuid.uuid4().hex
 
 
+def operation_name_loggable(name: str | None) -> str | None:
+    """``name`` when it is a GraphQL name (nothing else can be an operation's), cut to
+    ``OPERATION_NAME_MAX`` characters: no line break or control character reaches a log."""
+    return name[:OPERATION_NAME_MAX] if name and _OPERATION_NAME.match(name) else None
+
+
 def operation_observed(*, name: str | None, operation_type: str | None, label: str) -> None:
     current = _current.get()
     if current is not None:
-        current.operation_name = name[:OPERATION_NAME_MAX] if name else None
+        current.operation_name = operation_name_loggable(name)
         current.operation_type = operation_type
         current.operation_label = label
 
@@ -104,8 +112,39 @@ def _user_id(request) -> str | None:
     return str(user.guid)
 
 
-def _codes(current: Observation) -> str:
-    return f"[{', '.join(current.error_codes)}]" if current.error_codes else ""
+def _request_logged(request, status: int, current: Observation, duration: float) -> None:
+    # The readable message escapes the path: a decoded %0A must not start a forged line.
+    path = request.path.encode("unicode_escape").decode("ascii")
+    codes = f"[{', '.join(current.error_codes)}]" if current.error_codes else None
+    message = " ".join(
+        part
+        for part in (
+            request.method,
+            path,
+            str(status),
+            f"{duration * 1000:.1f}ms",
+            current.operation_type,
+            current.operation_name,
+            codes,
+        )
+        if part
+    )
+    request_logger.info(
+        message,
+        extra={
+            "request_id": current.request_id,
+            "observed": {
+                "method": request.method,
+                "path": request.path,
+                "status": status,
+                "duration_ms": round(duration * 1000, 2),
+                "operation_name": current.operation_name,
+                "operation_type": current.operation_type,
+                "error_codes": current.error_codes,
+                "user_id": _user_id(request),
+            },
+        },
+    )
 
 
 class ObservabilityMiddleware:
@@ -129,39 +168,13 @@ class ObservabilityMiddleware:
             _current.reset(token)
         duration = time.perf_counter() - started
         response["X-Request-ID"] = request.request_id
-        user_id = _user_id(request)
         metrics.request_counted(
             status=response.status_code,
             operation_label=current.operation_label,
             operation_type=current.operation_type,
             duration=duration,
         )
-        operation = " ".join(
-            part
-            for part in (current.operation_type, current.operation_name, _codes(current))
-            if part
-        )
-        request_logger.info(
-            "%s %s %s %.1fms %s",
-            request.method,
-            request.path,
-            response.status_code,
-            duration * 1000,
-            operation,
-            extra={
-                "request_id": request.request_id,
-                "observed": {
-                    "method": request.method,
-                    "path": request.path,
-                    "status": response.status_code,
-                    "duration_ms": round(duration * 1000, 2),
-                    "operation_name": current.operation_name,
-                    "operation_type": current.operation_type,
-                    "error_codes": current.error_codes,
-                    "user_id": user_id,
-                },
-            },
-        )
+        _request_logged(request, response.status_code, current, duration)
         return response
 
     def process_exception(self, request, exception):

@@ -23,7 +23,7 @@ from strawberry.extensions.tracing.utils import should_skip_tracing
 from strawberry.types import get_object_definition
 
 from backend import metrics
-from backend.observability import OPERATION_NAME_MAX, error_observed, operation_observed
+from backend.observability import error_observed, operation_name_loggable, operation_observed
 from schema.errors import is_expected
 
 # The code of an error that has none of its own: a document that does not parse or
@@ -71,11 +71,25 @@ def _error_code(error: GraphQLError) -> str:
     return code if isinstance(code, str) else GRAPHQL_INVALID
 
 
+def _result_errors(execution_context) -> list[GraphQLError]:
+    result = execution_context.result
+    return list((result.errors if result is not None else None) or [])
+
+
 class OperationObserved(SchemaExtension):
     """Placed after ``ErrorPolicy``: it sees the errors before they are masked."""
 
     def on_operation(self) -> Iterator[None]:
-        yield
+        try:
+            yield
+        except GraphQLError as error:
+            # A document that does not parse is raised through the hooks (strawberry's
+            # ParserCache parses outside the executor's ``try``), then answered.
+            self.answered([error])
+            raise
+        self.answered(_result_errors(self.execution_context))
+
+    def answered(self, errors: list[GraphQLError]) -> None:
         context = self.execution_context
         name, operation_type = _operation(context)
         operation_observed(
@@ -83,8 +97,7 @@ class OperationObserved(SchemaExtension):
             operation_type=operation_type,
             label=operation_label(context.schema, name),
         )
-        result = context.result
-        for error in (result.errors if result is not None else None) or []:
+        for error in errors:
             error_observed(_error_code(error))
 
 
@@ -106,18 +119,28 @@ class OperationTracing(SchemaExtension):
             self.execution_context = execution_context
 
     def on_operation(self) -> Iterator[None]:
-        with self.tracer.start_as_current_span("GraphQL operation") as span:
-            yield
-            name, operation_type = _operation(self.execution_context)
-            if operation_type:
-                span.set_attribute("graphql.operation.type", operation_type)
-            if name:
-                span.set_attribute("graphql.operation.name", name[:OPERATION_NAME_MAX])
-            span.update_name(" ".join(part for part in (operation_type, name) if part) or "GraphQL")
-            result = self.execution_context.result
-            codes = sorted({_error_code(error) for error in (result and result.errors) or []})
-            if codes:
-                span.set_attribute("roster.error_codes", codes)
+        # An error's message may quote the document: not recorded as a span event.
+        with self.tracer.start_as_current_span(
+            "GraphQL operation", record_exception=False, set_status_on_exception=False
+        ) as span:
+            try:
+                yield
+            except GraphQLError as error:  # as in OperationObserved
+                self.answered(span, [error])
+                raise
+            self.answered(span, _result_errors(self.execution_context))
+
+    def answered(self, span, errors: list[GraphQLError]) -> None:
+        name, operation_type = _operation(self.execution_context)
+        name = operation_name_loggable(name)
+        if operation_type:
+            span.set_attribute("graphql.operation.type", operation_type)
+        if name:
+            span.set_attribute("graphql.operation.name", name)
+        span.update_name(" ".join(part for part in (operation_type, name) if part) or "GraphQL")
+        codes = sorted({_error_code(error) for error in errors})
+        if codes:
+            span.set_attribute("roster.error_codes", codes)
 
     def on_parse(self) -> Iterator[None]:
         with self.tracer.start_as_current_span("GraphQL parse"):

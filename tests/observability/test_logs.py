@@ -3,10 +3,13 @@ must keep secret (README, "Production")."""
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
 import subprocess
 import sys
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -137,3 +140,31 @@ def test_log_format_json_makes_every_logger_write_json():
 
 def test_an_unknown_log_format_is_refused():
     assert "LOG_FORMAT must be text or json" in settings_refusal(LOG_FORMAT="xml")
+
+
+def test_a_client_cannot_forge_a_line_of_the_readable_log(settings):
+    """A line break in the path (decoded from %0A) or in ``operationName`` (any string a
+    client sends) would start a line of the client's making in the text log."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter(settings.LOGGING["formatters"]["text"]["format"]))
+    request_logger = logging.getLogger("roster.request")
+    request_logger.addHandler(handler)
+    forged = "\n2026-12-04 08:00:00,000 INFO roster.request POST /admin/ 200 forged"
+    try:
+        client = GraphQLClient()
+        client.http.get("/api/user/" + quote(forged))
+        client.http.post(
+            "/api/user/graphql/",
+            json.dumps({"query": "query Me { me { email", "operationName": "Me" + forged}),
+            content_type="application/json",
+            HTTP_X_CSRFTOKEN=client.csrf_token,
+        )
+    finally:
+        request_logger.removeHandler(handler)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 3  # the two requests and the CSRF cookie's
+    assert not any(line.startswith("2026-12-04 08:00:00") for line in lines)
+    assert "\\n2026-12-04 08:00:00" in lines[0]  # the path, escaped
+    # The document does not parse: answered GRAPHQL_INVALID, the name is no GraphQL name.
+    assert lines[2].endswith("ms [GRAPHQL_INVALID]")

@@ -61,6 +61,7 @@ def test_operations_are_counted_with_their_latency(metrics_on, settings):
     client.execute("query MyVeryOwnName { me { email } }")  # a name not of the API
     client.execute("query Me { me { email } }")
     client.execute("{ nope }")  # does not validate
+    client.execute("query Me { me { email")  # does not parse
     after = scrape()
 
     histogram = "roster_graphql_operation_duration_seconds"
@@ -80,7 +81,8 @@ def test_operations_are_counted_with_their_latency(metrics_on, settings):
 
     assert delta(before, after, "roster_errors_total", code="INVALID_CREDENTIALS") == 3
     assert delta(before, after, "roster_errors_total", code="RATE_LIMITED") == 1
-    assert delta(before, after, "roster_errors_total", code="GRAPHQL_INVALID") == 1
+    assert delta(before, after, "roster_errors_total", code="GRAPHQL_INVALID") == 2
+    assert delta(before, after, f"{histogram}_count", operation="other", type="unknown") == 1
     assert delta(before, after, "roster_rate_limited_total", scope="login-email") == 1
     assert delta(before, after, "roster_logins_total", result="failed") == 3
     assert delta(before, after, "roster_http_responses_total", status="200") >= 7

@@ -106,8 +106,13 @@ def test_an_operation_has_its_span_within_the_request_span(spans, json_log):
 def test_error_codes_are_on_the_operation_span(spans):
     GraphQLClient().execute(LOGIN, {"input": {"email": "nobody@example.com", "password": "x"}})
     GraphQLClient().execute("query Broken { nope }")
+    GraphQLClient().execute('query Unparsed { login(input: {password: "in-a-broken-document"')
     names = by_name(spans)
     assert names["query Broken"].attributes["roster.error_codes"] == ("GRAPHQL_INVALID",)
+    unparsed = names["GraphQL"]
+    assert unparsed.attributes["roster.error_codes"] == ("GRAPHQL_INVALID",)
+    # The syntax error's message quotes the document: no exception event on the span.
+    assert not unparsed.events and "in-a-broken-document" not in str(unparsed.status)
     assert "roster.error_codes" not in names["mutation Login"].attributes  # an answer
 
 
