@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 
 from django.conf import settings
 from django.contrib.auth.hashers import Argon2PasswordHasher
@@ -43,6 +44,20 @@ def production_environment(**extra: str) -> dict[str, str]:
     )
     env.update(extra)
     return env
+
+
+def http_server_environment(**extra: str) -> dict[str, str]:
+    """A production server's environment for tests talking plain HTTP to 127.0.0.1,
+    sharing the test run's Redis under a prefix of its own."""
+    return production_environment(
+        REDIS_URL=settings.REDIS_URL,
+        CACHE_KEY_PREFIX=f"server-{uuid.uuid4().hex}",
+        EMAIL_PORT="9",
+        SECURE_SSL_REDIRECT="0",
+        SESSION_COOKIE_SECURE="0",
+        CSRF_COOKIE_SECURE="0",
+        **extra,
+    )
 
 
 def free_port() -> int:

@@ -12,11 +12,9 @@ import threading
 import time
 import urllib.error
 import urllib.request
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -24,8 +22,8 @@ from tests.processes import (
     Browser,
     free_port,
     gunicorn_start,
+    http_server_environment,
     process_stop,
-    production_environment,
     production_user,
     wait_until_up,
 )
@@ -104,15 +102,9 @@ def server(django_db_blocker, tmp_path):
     metrics_directory = tmp_path / "metrics"
     metrics_directory.mkdir()
     (metrics_directory / "counter_1.db").write_bytes(b"")  # a previous run's: removed
-    env = production_environment(
+    env = http_server_environment(
         DATABASE_URL=f"postgres://{conf.get('USER') or 'postgres'}@127.0.0.1:{proxy.port}/"
         f"{conf['NAME']}",
-        REDIS_URL=settings.REDIS_URL,
-        CACHE_KEY_PREFIX=f"ops-{uuid.uuid4().hex}",
-        EMAIL_PORT="9",
-        SECURE_SSL_REDIRECT="0",
-        SESSION_COOKIE_SECURE="0",
-        CSRF_COOKIE_SECURE="0",
         LOG_FORMAT="json",
         METRICS="1",
         METRICS_TOKEN=TOKEN,

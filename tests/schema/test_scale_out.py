@@ -4,10 +4,7 @@ on the other."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from tests.factories import PASSWORD
@@ -15,8 +12,8 @@ from tests.processes import (
     Browser,
     free_port,
     gunicorn_start,
+    http_server_environment,
     process_stop,
-    production_environment,
     production_user,
     wait_until_up,
 )
@@ -40,15 +37,7 @@ mutation($input: LoginInput!) {
 
 @pytest.fixture(scope="module")
 def two_servers(django_db_setup, django_db_blocker):
-    env = production_environment(
-        REDIS_URL=settings.REDIS_URL,
-        CACHE_KEY_PREFIX=f"scale-{uuid.uuid4().hex}",
-        EMAIL_PORT="9",
-        SECURE_SSL_REDIRECT="0",
-        SESSION_COOKIE_SECURE="0",
-        CSRF_COOKIE_SECURE="0",
-        RATE_LIMIT_LOGIN_EMAIL="3",
-    )
+    env = http_server_environment(RATE_LIMIT_LOGIN_EMAIL="3")
     ports = [free_port(), free_port()]
     processes = [gunicorn_start(env, port) for port in ports]
     try:
