@@ -13,14 +13,18 @@ an error code come from Roster's own answers, a rate-limit scope from ``RATE_LIM
 
 from __future__ import annotations
 
-import functools
 import hmac
+import logging
 import os
 import re
+import threading
 from types import SimpleNamespace
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import HttpResponse, JsonResponse
+
+logger = logging.getLogger(__name__)
 
 METRICS_PATH = "/api/user/metrics/"
 # The label of an operation that is unnamed or whose name is not one of the API's.
@@ -28,8 +32,22 @@ OTHER_OPERATION = "other"
 _CODE = re.compile(r"^[A-Za-z_]{1,64}$")
 
 
-@functools.cache
+_made: SimpleNamespace | None = None
+_making = threading.Lock()
+
+
 def _instruments() -> SimpleNamespace:
+    """The process's metrics, made on first use: by one thread only (a second registration
+    of the same name is refused by prometheus-client)."""
+    global _made
+    if _made is None:
+        with _making:
+            if _made is None:
+                _made = _instruments_make()
+    return _made
+
+
+def _instruments_make() -> SimpleNamespace:
     from prometheus_client import Counter, Histogram
 
     return SimpleNamespace(
@@ -96,7 +114,9 @@ def backend_error_counted(backend: str) -> None:
 
 
 class _StateCollector:
-    """Read at each scrape: emails waiting and failed, the task backlog's age."""
+    """Read at each scrape: emails waiting and failed, the task backlog's age. Left out
+    while the database does not answer: the other metrics still are (the database's
+    errors among them)."""
 
     def collect(self):
         from prometheus_client.core import GaugeMetricFamily
@@ -104,14 +124,18 @@ class _StateCollector:
         from accounts.emails import emails_counts
         from backend.tasks import tasks_lag
 
-        waiting, failed = emails_counts()
+        try:
+            waiting, failed = emails_counts()
+            lag = tasks_lag()
+        except DatabaseError:
+            logger.warning("Metrics: the database does not answer; emails and tasks left out")
+            return
         emails = GaugeMetricFamily(
             "roster_emails", "Emails waiting to be sent, and given up on.", labels=["state"]
         )
         emails.add_metric(["waiting"], waiting)
         emails.add_metric(["failed"], failed)
         yield emails
-        lag = tasks_lag()
         yield GaugeMetricFamily(
             "roster_tasks_oldest_waiting_seconds",
             "How long the oldest background task ready to run has waited.",

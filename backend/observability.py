@@ -24,6 +24,7 @@ from django.db import DatabaseError
 
 from backend import metrics
 
+logger = logging.getLogger(__name__)
 request_logger = logging.getLogger("roster.request")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -168,13 +169,17 @@ class ObservabilityMiddleware:
             _current.reset(token)
         duration = time.perf_counter() - started
         response["X-Request-ID"] = request.request_id
-        metrics.request_counted(
-            status=response.status_code,
-            operation_label=current.operation_label,
-            operation_type=current.operation_type,
-            duration=duration,
-        )
-        _request_logged(request, response.status_code, current, duration)
+        try:
+            metrics.request_counted(
+                status=response.status_code,
+                operation_label=current.operation_label,
+                operation_type=current.operation_type,
+                duration=duration,
+            )
+            _request_logged(request, response.status_code, current, duration)
+        except Exception:
+            # The request is answered (its changes committed): telling of it never fails it.
+            logger.exception("Could not count or log request %s", request.request_id)
         return response
 
     def process_exception(self, request, exception):

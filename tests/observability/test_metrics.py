@@ -3,7 +3,11 @@ only, with per-operation counts and latency buckets on a bounded set of labels."
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
+from django.db import OperationalError
 from prometheus_client.parser import text_string_to_metric_families
 
 from accounts.models import OutgoingEmail
@@ -146,3 +150,69 @@ def test_metrics_need_a_long_token():
     for token in ("", "short"):
         refusal = settings_refusal(METRICS="1", METRICS_TOKEN=token)
         assert "METRICS=1 needs METRICS_TOKEN" in refusal
+
+
+def test_metrics_are_made_once_however_many_threads_ask_first(metrics_on, monkeypatch):
+    """A threaded worker's first requests come together; prometheus-client refuses a
+    second metric of the same name, which would fail an answered request."""
+    from prometheus_client import REGISTRY
+
+    from backend import metrics
+
+    existing = metrics._instruments()
+    for collector in vars(existing).values():
+        REGISTRY.unregister(collector)
+    make = metrics._instruments_make
+
+    def slow_make():
+        time.sleep(0.05)  # every thread is waiting for the first one by then
+        return make()
+
+    monkeypatch.setattr(metrics, "_made", None)
+    monkeypatch.setattr(metrics, "_instruments_make", slow_make)
+    start, made, failures = threading.Barrier(6), [], []
+
+    def first_request():
+        start.wait()
+        try:
+            made.append(metrics._instruments())
+        except Exception as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=first_request) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert failures == [] and len({id(instruments) for instruments in made}) == 1
+    finally:
+        for instruments in {id(i): i for i in made}.values():
+            for collector in vars(instruments).values():
+                REGISTRY.unregister(collector)
+        for collector in vars(existing).values():
+            REGISTRY.register(collector)
+
+
+def test_a_failure_to_count_or_log_does_not_fail_the_request(metrics_on, monkeypatch, caplog):
+    from backend import metrics
+
+    def broken(**kwargs):
+        raise RuntimeError("counting failed")
+
+    monkeypatch.setattr(metrics, "request_counted", broken)
+    answer = GraphQLClient().execute("{ me { email } }")
+    assert answer.status_code == 200 and answer.data == {"me": None}
+    assert "Could not count or log request" in caplog.text
+
+
+def test_a_scrape_answers_while_the_database_does_not(metrics_on, monkeypatch):
+    import accounts.emails
+
+    def unreachable():
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(accounts.emails, "emails_counts", unreachable)
+    samples = scrape()
+    assert not any(name == "roster_emails" for name, _ in samples)
+    assert any(name.startswith("roster_graphql_operation_duration") for name, _ in samples)
