@@ -156,6 +156,7 @@ class OperationTracing(SchemaExtension):
             return _next(root, info, *args, **kwargs)
         with self.tracer.start_as_current_span(
             f"GraphQL resolve {info.parent_type.name}.{info.field_name}",
+            record_exception=False,  # its message may quote what failed (as the operation's)
             attributes={
                 "graphql.field.name": info.field_name,
                 "graphql.field.parent_type": info.parent_type.name,

@@ -111,12 +111,20 @@ def document_caches_clear() -> None:
 
 class RosterSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context=None) -> None:
-        # Expected errors (validation, domain codes) are answers, not incidents.
-        unexpected = [error for error in errors if not is_expected(error)]
-        for error in unexpected:
+        # Expected errors (validation, domain codes) are answers, not incidents. An
+        # unexpected one is logged with its trace, by the field's path and the error's
+        # message: not as str(error), which quotes the document around the field (and a
+        # password written inline in it).
+        for error in errors:
+            if is_expected(error):
+                continue
             exception_observed(error.original_error)
-        if unexpected:
-            super().process_errors(unexpected, execution_context)
+            logger.error(
+                "GraphQL field %s failed: %s",
+                ".".join(str(key) for key in error.path or ()) or "-",
+                error.message,
+                exc_info=error.original_error,
+            )
 
 
 def _extensions(*, tracing: bool):
@@ -137,8 +145,8 @@ def _extensions(*, tracing: bool):
         SecondFactorPolicy,
     ]
     if tracing:
-        # First: its operation span holds every other extension's work.
-        extensions.insert(0, OperationTracing)
+        # After ErrorPolicy, as OperationObserved: it sees the errors before they are masked.
+        extensions.insert(extensions.index(OperationObserved), OperationTracing)
     return extensions
 
 

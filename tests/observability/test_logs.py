@@ -59,8 +59,42 @@ def test_a_request_line_has_its_fields(json_log, settings):
     assert second["error_codes"] == [] and second["user_id"] == str(ada.guid)
     assert (third["operation_name"], third["operation_type"]) == (None, "query")
     assert third["user_id"] == str(ada.guid)
-    # Every line written during the request carries its id (here: none but the request's).
-    assert all("request_id" in entry for entry in json_log.entries())
+
+
+def test_every_line_written_while_serving_carries_the_request_id(json_log, monkeypatch):
+    import accounts.services.auth
+
+    login = accounts.services.auth.user_login
+
+    def logging_login(**kwargs):
+        logging.getLogger("accounts.services.auth").warning("signing in")
+        return login(**kwargs)
+
+    monkeypatch.setattr(accounts.services.auth, "user_login", logging_login)
+    answer = GraphQLClient().execute(LOGIN, {"input": {"email": "a@example.com", "password": "x"}})
+    [line] = [entry for entry in json_log.entries() if entry["message"] == "signing in"]
+    assert line["request_id"] == answer.http["X-Request-ID"]
+    assert line["logger"] == "accounts.services.auth" and "operation_name" not in line
+
+
+def test_an_unexpected_error_is_logged_without_the_document(json_log, monkeypatch):
+    """Logged with its trace, by the field's path: not quoting the document around the
+    field (graphql-core's str(error) does), where a password may be written inline."""
+    import accounts.services.auth
+
+    def failing(**kwargs):
+        raise RuntimeError("the service failed")
+
+    monkeypatch.setattr(accounts.services.auth, "user_login", failing)
+    inline = "inline-Secret-Passw0rd"
+    literal = f"{{email: {json.dumps('a@example.com')}, password: {json.dumps(inline)}}}"
+    answer = GraphQLClient().execute("mutation { login(input: " + literal + ") { __typename } }")
+    assert answer.errors[0]["message"] == "Unexpected error."
+    [error] = [entry for entry in json_log.entries() if entry["level"] == "ERROR"]
+    assert error["message"] == "GraphQL field login failed: the service failed"
+    assert "RuntimeError: the service failed" in error["exception"]
+    assert inline not in json_log.text
+    assert json_log.requests()[-1]["error_codes"] == ["INTERNAL_ERROR"]
 
 
 def test_a_refusal_before_graphql_is_logged_with_its_code(json_log):
