@@ -37,12 +37,21 @@ def post_fork(server, worker):
 
 # Metrics with several workers (README, "Production"): each worker writes its values into
 # PROMETHEUS_MULTIPROC_DIR and a scrape adds them up. The files of a previous run are
-# removed when the server starts, a dead worker's live gauges when it exits.
+# removed when the server starts, a dead worker's live gauges when it exits. Without the
+# directory each scrape would answer the one worker it reached: refused.
 METRICS_DIRECTORY = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
 
 
 def on_starting(server):
+    from django.conf import settings  # loaded: the application is preloaded by now
+
+    if settings.METRICS and server.cfg.workers > 1 and not METRICS_DIRECTORY:
+        raise RuntimeError(
+            "METRICS=1 with several workers needs PROMETHEUS_MULTIPROC_DIR (an empty "
+            "directory the workers share)."
+        )
     if METRICS_DIRECTORY:
+        Path(METRICS_DIRECTORY).mkdir(parents=True, exist_ok=True)
         for stale in Path(METRICS_DIRECTORY).glob("*.db"):
             stale.unlink()
 

@@ -21,8 +21,6 @@ import json
 import logging
 from datetime import UTC, datetime
 
-TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
-
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:

@@ -17,7 +17,7 @@ import functools
 from collections.abc import Iterator
 
 from django.conf import settings
-from graphql import GraphQLError
+from graphql import FieldNode, GraphQLError, get_operation_ast
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.tracing.utils import should_skip_tracing
 from strawberry.types import get_object_definition
@@ -33,12 +33,13 @@ INTERNAL_ERROR = "INTERNAL_ERROR"
 
 
 def _operation(execution_context) -> tuple[str | None, str | None]:
-    """The operation's name and type (None when the document does not say)."""
+    """The operation's name (a GraphQL name, else None) and type (None when the document
+    does not say)."""
     try:
         operation_type = execution_context.operation_type.value
     except Exception:  # no document, or no such operation in it
         operation_type = None
-    return execution_context.operation_name, operation_type
+    return operation_name_loggable(execution_context.operation_name), operation_type
 
 
 @functools.cache
@@ -53,15 +54,32 @@ def _api_operations(schema) -> dict[str, str]:
     return names
 
 
-def operation_label(schema, name: str | None) -> str:
-    """The operation's metric label: its name when it is one of the API's (``Login`` is
-    ``login``) or one of ``METRICS_OPERATION_NAMES`` (a frontend's own names), else
+def _root_fields(execution_context, name: str | None) -> set[str]:
+    """The fields the operation selects at its root."""
+    document = execution_context.graphql_document
+    operation = get_operation_ast(document, name) if document is not None else None
+    if operation is None:
+        return set()
+    return {
+        field.name.value
+        for field in operation.selection_set.selections
+        if isinstance(field, FieldNode)
+    }
+
+
+def operation_label(execution_context, name: str | None) -> str:
+    """The operation's metric label: its name when it is one of ``METRICS_OPERATION_NAMES``
+    (a frontend's own names) or one of the API's that the operation runs (``Login``
+    selecting ``login`` is ``login``; ``Login`` selecting ``resetPassword`` is not), else
     "other". However many names clients invent, the labels stay a bounded set."""
     if not name:
         return metrics.OTHER_OPERATION
     if name in settings.METRICS_OPERATION_NAMES:
         return name
-    return _api_operations(schema).get(name.lower(), metrics.OTHER_OPERATION)
+    api_name = _api_operations(execution_context.schema).get(name.lower())
+    if api_name is None or api_name not in _root_fields(execution_context, name):
+        return metrics.OTHER_OPERATION
+    return api_name
 
 
 def _error_code(error: GraphQLError) -> str:
@@ -71,13 +89,10 @@ def _error_code(error: GraphQLError) -> str:
     return code if isinstance(code, str) else GRAPHQL_INVALID
 
 
-def _result_errors(execution_context) -> list[GraphQLError]:
-    result = execution_context.result
-    return list((result.errors if result is not None else None) or [])
-
-
-class OperationObserved(SchemaExtension):
-    """Placed after ``ErrorPolicy``: it sees the errors before they are masked."""
+class _Answered(SchemaExtension):
+    """Calls ``answered`` once the operation is answered, with its name, type and the
+    codes of its GraphQL errors. Placed after ``ErrorPolicy``: it sees the errors before
+    they are masked."""
 
     def on_operation(self) -> Iterator[None]:
         try:
@@ -85,20 +100,28 @@ class OperationObserved(SchemaExtension):
         except GraphQLError as error:
             # A document that does not parse is raised through the hooks (strawberry's
             # ParserCache parses outside the executor's ``try``), then answered.
-            self.answered([error])
+            self._answer([error])
             raise
-        self.answered(_result_errors(self.execution_context))
+        result = self.execution_context.result
+        self._answer(list((result.errors if result is not None else None) or []))
 
-    def answered(self, errors: list[GraphQLError]) -> None:
-        context = self.execution_context
-        name, operation_type = _operation(context)
+    def _answer(self, errors: list[GraphQLError]) -> None:
+        name, operation_type = _operation(self.execution_context)
+        self.answered(name, operation_type, [_error_code(error) for error in errors])
+
+    def answered(self, name: str | None, operation_type: str | None, codes: list[str]) -> None:
+        raise NotImplementedError
+
+
+class OperationObserved(_Answered):
+    def answered(self, name, operation_type, codes) -> None:
         operation_observed(
             name=name,
             operation_type=operation_type,
-            label=operation_label(context.schema, name),
+            label=operation_label(self.execution_context, name),
         )
-        for error in errors:
-            error_observed(_error_code(error))
+        for code in codes:
+            error_observed(code)
 
 
 def _in_list_item(info) -> bool:
@@ -110,7 +133,7 @@ def _in_list_item(info) -> bool:
     return False
 
 
-class OperationTracing(SchemaExtension):
+class OperationTracing(_Answered):
     def __init__(self, *, execution_context=None) -> None:
         from opentelemetry import trace
 
@@ -122,25 +145,19 @@ class OperationTracing(SchemaExtension):
         # An error's message may quote the document: not recorded as a span event.
         with self.tracer.start_as_current_span(
             "GraphQL operation", record_exception=False, set_status_on_exception=False
-        ) as span:
-            try:
-                yield
-            except GraphQLError as error:  # as in OperationObserved
-                self.answered(span, [error])
-                raise
-            self.answered(span, _result_errors(self.execution_context))
+        ) as self.span:
+            yield from super().on_operation()
 
-    def answered(self, span, errors: list[GraphQLError]) -> None:
-        name, operation_type = _operation(self.execution_context)
-        name = operation_name_loggable(name)
+    def answered(self, name, operation_type, codes) -> None:
         if operation_type:
-            span.set_attribute("graphql.operation.type", operation_type)
+            self.span.set_attribute("graphql.operation.type", operation_type)
         if name:
-            span.set_attribute("graphql.operation.name", name)
-        span.update_name(" ".join(part for part in (operation_type, name) if part) or "GraphQL")
-        codes = sorted({_error_code(error) for error in errors})
+            self.span.set_attribute("graphql.operation.name", name)
+        self.span.update_name(
+            " ".join(part for part in (operation_type, name) if part) or "GraphQL"
+        )
         if codes:
-            span.set_attribute("roster.error_codes", codes)
+            self.span.set_attribute("roster.error_codes", sorted(set(codes)))
 
     def on_parse(self) -> Iterator[None]:
         with self.tracer.start_as_current_span("GraphQL parse"):

@@ -216,3 +216,17 @@ def test_a_scrape_answers_while_the_database_does_not(metrics_on, monkeypatch):
     samples = scrape()
     assert not any(name == "roster_emails" for name, _ in samples)
     assert any(name.startswith("roster_graphql_operation_duration") for name, _ in samples)
+
+
+def test_an_operation_cannot_pass_for_another(metrics_on):
+    """Named ``Login`` but running ``resetPassword``: not counted as ``login``."""
+    before = scrape()
+    GraphQLClient().execute(
+        "mutation Login($input: ResetPasswordInput!) { resetPassword(input: $input) "
+        "{ __typename } }",
+        {"input": {"token": "not-a-token", "newPassword": "x"}},
+    )
+    after = scrape()
+    name = "roster_graphql_operation_duration_seconds_count"
+    assert delta(before, after, name, operation="login", type="mutation") == 0
+    assert delta(before, after, name, operation="other", type="mutation") == 1

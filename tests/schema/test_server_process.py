@@ -94,3 +94,19 @@ def test_gunicorn_serves_the_application_with_the_config_file(tmp_path):
                 time.sleep(0.2)
     finally:
         process_stop(server)
+
+
+def test_metrics_with_several_workers_need_their_shared_directory(tmp_path):
+    """Without PROMETHEUS_MULTIPROC_DIR each scrape would answer the one worker it
+    reached: the server refuses to start."""
+    command = [sys.executable, "-m", "gunicorn", "-c", str(CONFIG)]
+    command += ["--bind", f"127.0.0.1:{free_port()}", "--workers", "2", "--no-control-socket"]
+    env = _environment(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        METRICS="1",
+        METRICS_TOKEN="t" * 40,
+    )
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "METRICS=1 with several workers needs PROMETHEUS_MULTIPROC_DIR" in done.stderr
