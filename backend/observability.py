@@ -169,6 +169,7 @@ class ObservabilityMiddleware:
             _current.reset(token)
         duration = time.perf_counter() - started
         response["X-Request-ID"] = request.request_id
+        # The request is answered (its changes committed): telling of it never fails it.
         try:
             metrics.request_counted(
                 status=response.status_code,
@@ -176,10 +177,12 @@ class ObservabilityMiddleware:
                 operation_type=current.operation_type,
                 duration=duration,
             )
+        except Exception:
+            logger.exception("Could not count request %s", request.request_id)
+        try:
             _request_logged(request, response.status_code, current, duration)
         except Exception:
-            # The request is answered (its changes committed): telling of it never fails it.
-            logger.exception("Could not count or log request %s", request.request_id)
+            logger.exception("Could not log request %s", request.request_id)
         return response
 
     def process_exception(self, request, exception):

@@ -90,7 +90,7 @@ def exceptions_redacted(exporter):
         events = [
             Event(
                 event.name,
-                {"exception.type": event.attributes.get("exception.type", "")}
+                {"exception.type": (event.attributes or {}).get("exception.type", "")}
                 if event.name == "exception"
                 else event.attributes,
                 event.timestamp,

@@ -95,17 +95,9 @@ class _Answered(SchemaExtension):
     they are masked."""
 
     def on_operation(self) -> Iterator[None]:
-        try:
-            yield
-        except GraphQLError as error:
-            # A document that does not parse is raised through the hooks (strawberry's
-            # ParserCache parses outside the executor's ``try``), then answered.
-            self._answer([error])
-            raise
+        yield
         result = self.execution_context.result
-        self._answer(list((result.errors if result is not None else None) or []))
-
-    def _answer(self, errors: list[GraphQLError]) -> None:
+        errors = (result.errors if result is not None else None) or []
         name, operation_type = _operation(self.execution_context)
         self.answered(name, operation_type, [_error_code(error) for error in errors])
 

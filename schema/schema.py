@@ -109,6 +109,19 @@ def document_caches_clear() -> None:
     ValidationCache().cached_validate_document.cache_clear()
 
 
+class ParsedOnce(ParserCache):
+    """Strawberry's ParserCache, except for a document that does not parse: left to
+    strawberry's own parse, inside the executor's ``try``, which answers it. Raised from
+    here it would leave the parse hooks already entered (the trace's parse span among
+    them) open, and the thread's trace context with them."""
+
+    def on_parse(self):
+        try:
+            yield from super().on_parse()
+        except GraphQLError:
+            yield
+
+
 class RosterSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context=None) -> None:
         # Expected errors (validation, domain codes) are answers, not incidents. An
@@ -138,7 +151,7 @@ def _extensions(*, tracing: bool):
         NullCharactersInVariables,
         # Parsing and validating a document cost more than many resolvers: a client sends
         # the same few documents again and again (bounded LRU caches, shared per process).
-        ParserCache,
+        ParsedOnce,
         ValidationCache,
         NullCharacterMessagesTranslated,
         DirectivesLimiter,

@@ -169,6 +169,10 @@ def test_json_logs_metrics_of_both_workers_and_readiness(server):
     proxy.stop()
     status, body = get(f"{url}/api/user/ready/")
     assert status == 503 and json.loads(body)["database"] is False
+    # A scrape still answers, without what it reads from the database.
+    status, body = get(f"{url}/api/user/metrics/", Authorization=f"Bearer {TOKEN}")
+    assert status == 200 and "roster_graphql_operation_duration_seconds" in body.decode()
+    assert "roster_emails{" not in body.decode()
     proxy.start()
     deadline = time.monotonic() + 10
     while (status := get(f"{url}/api/user/ready/")[0]) != 200 and time.monotonic() < deadline:

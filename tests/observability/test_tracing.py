@@ -122,6 +122,23 @@ def test_error_codes_are_on_the_operation_span(spans):
     assert "roster.error_codes" not in names["mutation Login"].attributes  # an answer
 
 
+def test_a_document_that_does_not_parse_leaves_no_span_open(spans):
+    """Each hook entered is left: otherwise the parse span stays open, and freeing it later
+    puts the thread back into the failed request's trace (the next request joining it)."""
+    import gc
+
+    GraphQLClient().execute("query Broken { me { email ")
+    gc.collect()
+    failed = spans.get_finished_spans()
+    assert "GraphQL parse" in {span.name for span in failed}
+    [broken] = [span for span in failed if span.name == "GraphQL"]
+    spans.clear()
+    GraphQLClient().execute("query Me { me { email } }")
+    [request] = [span for span in spans.get_finished_spans() if span.name.startswith("POST")]
+    assert request.kind.name == "SERVER" and request.parent is None
+    assert request.context.trace_id != broken.context.trace_id
+
+
 def test_an_exception_keeps_its_type_only(spans, monkeypatch):
     """An exception's message may quote what failed (psycopg's IntegrityError: the row, an
     email): neither the spans' events nor their status carry it."""
