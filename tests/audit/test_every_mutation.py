@@ -439,17 +439,12 @@ def _(w):
 
 
 @pytest.fixture
-def sso_provider(settings):
-    yield from provider_serving(settings)
-
-
-@pytest.fixture
 def sso_dns(settings):
     yield from dns_serving(settings)
 
 
 def sso_input(w) -> dict:
-    provider = w.fixture("sso_provider")
+    provider = w.fixture("oidc_provider")
     return {
         "issuer": provider.issuer,
         "clientId": provider.client_id,
