@@ -71,9 +71,10 @@ def operation_name_loggable(name: str | None) -> str | None:
 
 
 def operation_observed(*, name: str | None, operation_type: str | None, label: str) -> None:
+    """The operation the request ran; ``name`` as ``operation_name_loggable`` answered."""
     current = _current.get()
     if current is not None:
-        current.operation_name = operation_name_loggable(name)
+        current.operation_name = name
         current.operation_type = operation_type
         current.operation_label = label
 
