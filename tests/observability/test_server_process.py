@@ -150,6 +150,10 @@ def test_json_logs_metrics_of_both_workers_and_readiness(server):
         answers = list(pool.map(login, [wrong] * 8))
     assert answers == ["OperationInfo"] * 8
 
+    # A query string (an OAuth code, a token) is in no line: gunicorn's access log, which
+    # would print the request line whole, stays off.
+    assert get(f"{url}/api/user/health/?code=query-string-secret")[0] == 200
+
     # The scrape adds up both workers, whichever served each request.
     assert get(f"{url}/api/user/metrics/")[0] == 401
     status, body = get(f"{url}/api/user/metrics/", Authorization=f"Bearer {TOKEN}")
@@ -191,5 +195,5 @@ def test_json_logs_metrics_of_both_workers_and_readiness(server):
         line["error_codes"] == ["INVALID_CREDENTIALS"] for line in logins
     )
     assert any(line["logger"] == "gunicorn.error" for line in lines)  # gunicorn's, as JSON
-    for secret in (wrong, user.email, TOKEN):
+    for secret in (wrong, user.email, TOKEN, "query-string-secret"):
         assert secret not in output
